@@ -1,0 +1,5 @@
+import sys
+
+from voldoctor.cli import main
+
+sys.exit(main())

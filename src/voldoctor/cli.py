@@ -1,0 +1,225 @@
+"""Command line: argparse, subcommands and exit codes. Thin on purpose."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Optional
+
+from voldoctor import __version__
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_DAEMON = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse exits 2 too; keep its one-line style
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"voldoctor: error: {message}\n")
+
+
+def _common(p: argparse.ArgumentParser, top: bool = False) -> None:
+    # Given before or after the subcommand; a subcommand must not reset what
+    # was given before it, so its defaults are suppressed.
+    keep = {} if top else {"default": argparse.SUPPRESS}
+    p.add_argument("-H", "--host", help="daemon address (default: DOCKER_HOST, DOCKER_CONTEXT, the docker CLI's context)",
+                   **keep)
+    p.add_argument("--timeout", type=float, help="seconds to wait for the daemon (default 10)",
+                   **({"default": 10.0} if top else keep))
+    p.add_argument("--rules-dir", action="append", metavar="DIR",
+                   help="an extra rules folder (repeatable; also VOLDOCTOR_RULES_PATH)",
+                   **({"default": []} if top else keep))
+    p.add_argument("--no-color", action="store_true", help="plain output (NO_COLOR is honoured too)", **keep)
+    p.add_argument("--snapshot", metavar="FILE", help="replay a saved state instead of asking the daemon", **keep)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    top = _Parser(prog="voldoctor", description="A troubleshooting assistant for Docker volumes and persistence. "
+                  "With no command it opens a conversation.")
+    top.add_argument("--version", action="version", version=f"voldoctor {__version__}")
+    _common(top, top=True)
+    sub = top.add_subparsers(dest="cmd", parser_class=_Parser)
+
+    d = sub.add_parser("diagnose", help="answer one question and exit")
+    _common(d)
+    d.add_argument("text", nargs="*", help="a symptom, an error text or a docker command; '-' reads one per line from stdin")
+    d.add_argument("--volume", help="the volume in question")
+    d.add_argument("--container", help="the container in question")
+    d.add_argument("--json", action="store_true", help="print one JSON object")
+    d.add_argument("--offline", action="store_true", help="never contact a daemon")
+
+    r = sub.add_parser("rules", help="list, show and lint the rules")
+    _common(r)
+    rsub = r.add_subparsers(dest="rules_cmd", parser_class=_Parser)
+    rsub.add_parser("list", help="every symptom and its rules")
+    s = rsub.add_parser("show", help="one rule or symptom in full")
+    s.add_argument("id")
+    li = rsub.add_parser("lint", help="validate a rules folder (exit 2 when invalid)")
+    li.add_argument("dir", nargs="?", help="the folder (default: the bundled rules and any extra folders)")
+
+    sn = sub.add_parser("snapshot", help="save the daemon's state as JSON, for replay")
+    _common(sn)
+    sn.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
+    return top
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.cmd == "diagnose":
+            return cmd_diagnose(args)
+        if args.cmd == "rules":
+            return cmd_rules(args, parser)
+        if args.cmd == "snapshot":
+            return cmd_snapshot(args)
+        return cmd_repl(args)
+    except UsageError as e:
+        print(f"voldoctor: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("voldoctor: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+# ------------------------------------------------------------ helpers
+
+
+def load_rules(args):
+    from voldoctor.rules import RulesError, extra_dirs, load
+
+    try:
+        return load(extra_dirs(args.rules_dir))
+    except RulesError as e:
+        for line in e.problems:
+            print(f"voldoctor: {line}", file=sys.stderr)
+        raise UsageError(f"the rules are invalid ({len(e.problems)} problem(s)); see 'voldoctor rules lint'") from None
+
+
+def state_source(args):
+    """The port to daemon state: a live collector, a replayed snapshot, or None (offline)."""
+    if getattr(args, "offline", False):
+        return None
+    if getattr(args, "snapshot", None):
+        from voldoctor.state import SnapshotError, load
+
+        try:
+            saved = load(args.snapshot)
+        except SnapshotError as e:
+            raise UsageError(str(e)) from None
+        return lambda pick: saved
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be more than 0 seconds")
+    from voldoctor import daemon
+
+    try:
+        ep = daemon.resolve_endpoint(args.host)
+    except daemon.EndpointError as e:
+        err = e.error
+        return lambda pick: daemon.unreachable(err)
+    return lambda pick: daemon.collect(ep, args.timeout, pick)
+
+
+# ------------------------------------------------------------ commands
+
+
+def cmd_diagnose(args) -> int:
+    from voldoctor import engine, render
+
+    rs = load_rules(args)
+    source = state_source(args)
+    unicode = render.unicode_ok()
+    if args.text == ["-"]:
+        worst = EXIT_OK
+        for line in sys.stdin:
+            line = line.rstrip("\n")
+            if not line.strip():
+                continue
+            a = engine.answer(line, rs, source, volume=args.volume, container=args.container)
+            print(render.to_json(render.answer_json(a), indent=None), flush=True)
+            worst = max(worst, int(a.exit_code))
+        return worst
+    text = " ".join(args.text)
+    if args.volume is not None and not args.volume.strip():
+        raise UsageError("--volume needs a name")
+    a = engine.answer(text, rs, source, volume=args.volume, container=args.container)
+    if args.json:
+        print(render.to_json(render.answer_json(a)))
+    else:
+        sys.stdout.write(render.answer_text(a, unicode))
+    return int(a.exit_code)
+
+
+def cmd_rules(args, parser) -> int:
+    from voldoctor import render
+    from voldoctor.rules import RulesError, load
+
+    if args.rules_cmd == "lint":
+        from pathlib import Path
+
+        try:
+            if args.dir:
+                rs = load([Path(args.dir)], bundled=not _is_complete(Path(args.dir)))
+            else:
+                rs = load_rules(args)
+        except RulesError as e:
+            for line in e.problems:
+                print(line)
+            print(f"{len(e.problems)} problem(s)")
+            return EXIT_USAGE
+        print(f"ok: {len(rs.rules)} rules, {len(rs.symptoms)} symptoms, "
+              f"{sum(len(r.examples) for r in rs.rules.values())} examples checked")
+        return EXIT_OK
+    rs = load_rules(args)
+    if args.rules_cmd == "show":
+        if args.id in rs.rules:
+            sys.stdout.write(render.rule_text(rs.rules[args.id], rs))
+            return EXIT_OK
+        if args.id in rs.symptoms:
+            sys.stdout.write(render.symptom_text(rs.symptoms[args.id], rs))
+            return EXIT_OK
+        from voldoctor.rules import did_you_mean
+
+        raise UsageError(f"no rule or symptom {args.id!r}{did_you_mean(args.id, [*rs.rules, *rs.symptoms])}")
+    if args.rules_cmd in (None, "list"):
+        sys.stdout.write(render.rules_list_text(rs))
+        return EXIT_OK
+    return EXIT_USAGE
+
+
+def _is_complete(folder) -> bool:
+    """A folder with its own symptoms/ stands alone; one without is a set of
+    extra rules checked on top of the bundled ones."""
+    return (folder / "symptoms").is_dir()
+
+
+def cmd_snapshot(args) -> int:
+    from voldoctor import state as st
+
+    source = state_source(args)
+    snap = source(lambda s: [c.id for c in s.containers])
+    text = st.dump(snap)
+    if args.output == "-":
+        print(text)
+    else:
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+        except OSError as e:
+            raise UsageError(f"cannot write {args.output}: {e.strerror}") from None
+    if not snap.reachable:
+        print(f"voldoctor: daemon unreachable: {snap.error.one_line() if snap.error else '?'}", file=sys.stderr)
+        return EXIT_DAEMON
+    return EXIT_OK
+
+
+def cmd_repl(args) -> int:
+    from voldoctor import repl
+
+    return repl.run(args)

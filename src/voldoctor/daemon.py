@@ -1,0 +1,429 @@
+"""The one door to the daemon: the only module that imports `docker`.
+
+It finds the endpoint the way the docker CLI does, reads the state in a
+constant number of requests, and turns every failure into a DaemonError that
+names the endpoint it tried.
+"""
+
+from __future__ import annotations
+
+import errno
+import getpass
+import hashlib
+import io
+import json
+import os
+import socket
+import ssl
+import stat
+import tarfile
+import time
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+from urllib.parse import urlparse
+
+from voldoctor.state import (
+    Container,
+    ContainerDetail,
+    DaemonError,
+    DaemonInfo,
+    DaemonState,
+    Endpoint,
+    Mount,
+    PathStat,
+    Volume,
+)
+
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+MIN_API = "1.24"
+MAX_INSPECT = 5  # containers inspected per question, whatever the daemon holds
+PASSWD_LIMIT = 256 * 1024
+
+
+class EndpointError(Exception):
+    """The endpoint could not even be worked out (bad DOCKER_HOST, missing context)."""
+
+    def __init__(self, endpoint: str, detail: str):
+        self.error = DaemonError(kind="bad-endpoint", endpoint=endpoint, detail=detail)
+        super().__init__(detail)
+
+
+# ------------------------------------------------------------ endpoint
+
+
+def _config_dir(env) -> Path:
+    return Path(env.get("DOCKER_CONFIG") or Path(env.get("HOME") or os.path.expanduser("~")) / ".docker")
+
+
+def _check_url(url: str, origin: str) -> str:
+    if url.startswith("/"):
+        url = "unix://" + url
+    u = urlparse(url)
+    if u.scheme not in ("unix", "tcp", "http", "https", "ssh", "npipe", "fd"):
+        raise EndpointError(url, f"{origin} {url!r} is not a daemon address (use unix:///path, tcp://host:port or ssh://user@host)")
+    if u.scheme == "unix" and not u.path:
+        raise EndpointError(url, f"{origin} {url!r} names no socket path")
+    if u.scheme in ("tcp", "http", "https", "ssh"):
+        try:
+            _ = u.port
+        except ValueError:
+            raise EndpointError(url, f"{origin} {url!r} has an invalid port") from None
+        if not u.hostname:
+            raise EndpointError(url, f"{origin} {url!r} names no host")
+    return url
+
+
+def _context_endpoint(name: str, env, origin: str) -> Endpoint:
+    cfg = _config_dir(env)
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    meta = cfg / "contexts" / "meta" / digest / "meta.json"
+    if not meta.is_file():
+        raise EndpointError(f"context {name}", f"docker context {name!r} ({origin}) does not exist: no {meta}")
+    try:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        ep = data["Endpoints"]["docker"]
+        host = ep["Host"]
+        skip_verify = bool(ep.get("SkipTLSVerify", False))
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise EndpointError(f"context {name}", f"docker context {name!r} has unreadable metadata {meta}: {e}") from None
+    if not isinstance(host, str):
+        raise EndpointError(f"context {name}", f"docker context {name!r}: Endpoints.docker.Host is not a string in {meta}")
+    url = _check_url(host, f"context {name!r} host")
+    tls_dir = cfg / "contexts" / "tls" / digest / "docker"
+    has_tls = tls_dir.is_dir()
+    return Endpoint(url=url, context=name, origin=origin,
+                    tls_verify=has_tls and not skip_verify, cert_dir=str(tls_dir) if has_tls else None)
+
+
+def resolve_endpoint(host: Optional[str] = None, env=None) -> Endpoint:
+    """--host, then DOCKER_HOST, then DOCKER_CONTEXT, then the CLI's current context."""
+    env = os.environ if env is None else env
+    if host:
+        ep = Endpoint(url=_check_url(host, "--host"), origin="--host")
+    elif env.get("DOCKER_HOST"):
+        tls = env.get("DOCKER_TLS_VERIFY", "") not in ("", "0")
+        ep = Endpoint(url=_check_url(env["DOCKER_HOST"], "DOCKER_HOST"), origin="DOCKER_HOST",
+                      tls_verify=tls, cert_dir=env.get("DOCKER_CERT_PATH") or None)
+    else:
+        name, origin = env.get("DOCKER_CONTEXT"), "DOCKER_CONTEXT"
+        if not name:
+            name, origin = _current_context(env), "config"
+        if name and name != "default":
+            ep = _context_endpoint(name, env, origin)
+        else:
+            ep = Endpoint(url=DEFAULT_SOCKET)
+    return _with_socket(ep)
+
+
+def _current_context(env) -> Optional[str]:
+    path = _config_dir(env) / "config.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        raise EndpointError("context", f"cannot read the docker CLI config {path}: {e}") from None
+    name = data.get("currentContext") if isinstance(data, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
+def _with_socket(ep: Endpoint) -> Endpoint:
+    u = urlparse(ep.url)
+    if u.scheme != "unix":
+        return ep
+    group = None
+    try:
+        import grp
+
+        gid = os.stat(u.path).st_gid
+        try:
+            group = grp.getgrgid(gid).gr_name
+        except KeyError:
+            group = str(gid)
+    except OSError:
+        pass
+    return ep.model_copy(update={"socket_path": u.path, "socket_group": group})
+
+
+# ------------------------------------------------------------ errors
+
+
+def _chain(exc: BaseException) -> Iterable[BaseException]:
+    seen = set()
+    todo = [exc]
+    while todo:
+        e = todo.pop(0)
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        todo.extend(x for x in (e.__cause__, e.__context__) if x is not None)
+        todo.extend(a for a in getattr(e, "args", ()) if isinstance(a, BaseException))
+        reason = getattr(e, "reason", None)
+        if isinstance(reason, BaseException):
+            todo.append(reason)
+
+
+def classify(exc: BaseException, ep: Endpoint, timeout: float) -> DaemonError:
+    """Turn whatever the SDK or transport raised into a DaemonError."""
+    import docker.errors
+    import requests.exceptions
+
+    where = ep.url
+
+    def err(kind: str, detail: str) -> DaemonError:
+        return DaemonError(kind=kind, endpoint=where, detail=detail)
+
+    chain = list(_chain(exc))
+    for e in chain:
+        if isinstance(e, (requests.exceptions.Timeout, socket.timeout, TimeoutError)):
+            return err("timeout", f"the daemon did not answer within {timeout:g}s (it may be hung or overloaded)")
+    for e in chain:
+        if isinstance(e, (ssl.SSLError, requests.exceptions.SSLError, docker.errors.TLSParameterError)):
+            return err("tls", f"TLS failed: {_short(e)}")
+    for e in chain:
+        if isinstance(e, FileNotFoundError) or (isinstance(e, OSError) and e.errno == errno.ENOENT):
+            return err("socket-missing", f"no socket at {ep.socket_path or where}: the daemon is not running (or listens elsewhere)")
+        if isinstance(e, PermissionError) or (isinstance(e, OSError) and e.errno in (errno.EACCES, errno.EPERM)):
+            return err("permission-denied", f"permission denied on {ep.socket_path or where}")
+        if isinstance(e, ConnectionRefusedError):
+            return err("connection-refused", "connection refused: nothing accepts connections there")
+    for e in chain:
+        mod = type(e).__module__ or ""
+        if mod.startswith("paramiko") or "ssh" in type(e).__name__.lower():
+            return err("ssh", f"SSH failed: {_short(e)}")
+    if isinstance(exc, docker.errors.APIError):
+        code = getattr(exc.response, "status_code", None)
+        return err("refused", f"the daemon refused the request (HTTP {code}): {exc.explanation or _short(exc)}")
+    for e in chain:
+        if isinstance(e, (ValueError, requests.exceptions.InvalidJSONError)) and "json" in str(e).lower():
+            return err("not-docker", "something answered, but not with the Docker API")
+        name = type(e).__name__
+        if name in ("RemoteDisconnected", "BadStatusLine", "ProtocolError", "LineTooLong",
+                    "ChunkedEncodingError", "InvalidChunkLength"):
+            return err("not-docker", f"something answered, but not with the Docker API ({name})")
+        if isinstance(e, ConnectionResetError):
+            return err("not-docker", "the connection was closed at once: not a Docker API")
+    if isinstance(exc, docker.errors.DockerException) and "ssh" in str(exc).lower():
+        return err("ssh", _short(exc))
+    return err("other", _short(exc))
+
+
+def _short(e: BaseException) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+# ------------------------------------------------------------ collecting
+
+
+class Collector:
+    """One question's worth of daemon reads, each under a shared deadline."""
+
+    def __init__(self, ep: Endpoint, timeout: float):
+        self.ep = ep
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        self.requests = 0
+        self.client = None
+
+    def _remaining(self) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("deadline passed")
+        return left
+
+    def connect(self):
+        import docker
+
+        tls = None
+        if self.ep.tls_verify or (self.ep.cert_dir and self.ep.url.startswith(("tcp", "https"))):
+            d = Path(self.ep.cert_dir or _config_dir(os.environ))
+            tls = docker.tls.TLSConfig(
+                client_cert=(str(d / "cert.pem"), str(d / "key.pem")),
+                ca_cert=str(d / "ca.pem") if self.ep.tls_verify else None,
+                verify=self.ep.tls_verify,
+            )
+        url = self.ep.url.replace("tcp://", "https://", 1) if tls else self.ep.url
+        self.client = docker.APIClient(base_url=url, version=MIN_API, timeout=self._remaining(), tls=tls)
+        self.client.hooks["response"].append(self._count)
+        ver = self._call(self.client.version, api_version=False)
+        server_api = str(ver.get("ApiVersion") or MIN_API)
+        from docker.utils import version_lt
+
+        # The SDK negotiates the same way when given version="auto"; doing it
+        # here keeps that request counted and under our deadline.
+        self.client._version = server_api if version_lt(server_api, docker.constants.DEFAULT_DOCKER_API_VERSION) \
+            else docker.constants.DEFAULT_DOCKER_API_VERSION
+        return ver
+
+    def _count(self, resp, *args, **kwargs):
+        self.requests += 1
+        return resp
+
+    def _call(self, fn, *args, **kwargs):
+        self.client.timeout = self._remaining()
+        return fn(*args, **kwargs)
+
+    def close(self):
+        if self.client is not None:
+            self.client.close()
+
+
+def collect(
+    ep: Endpoint,
+    timeout: float = 10.0,
+    pick: Optional[Callable[[DaemonState], list[str]]] = None,
+) -> DaemonState:
+    """Read the daemon's state. Never raises for daemon trouble: an unreachable
+    daemon comes back as a state with reachable=False and the error."""
+    col = Collector(ep, timeout)
+    user = _local_user()
+    try:
+        ver = col.connect()
+        info = col._call(col.client.info)
+        vols = col._call(col.client.volumes) or {}
+        raw_containers = col._call(col.client.containers, all=True)
+        state = DaemonState(
+            endpoint=ep,
+            reachable=True,
+            info=_info(ver, info),
+            volumes=tuple(_volume(v) for v in (vols.get("Volumes") or [])),
+            containers=tuple(_container(c) for c in raw_containers),
+            local_user=user,
+        )
+        if pick is not None:
+            wanted = pick(state)[:MAX_INSPECT]
+            details = {cid: _detail(col, cid) for cid in wanted}
+            state = state.model_copy(update={
+                "containers": tuple(
+                    c.model_copy(update={"detail": details[c.id]}) if c.id in details else c
+                    for c in state.containers
+                )
+            })
+        state = state.model_copy(update={"path_stats": _stat_paths(state), "requests": col.requests})
+        return state
+    except Exception as e:  # every transport or SDK failure becomes a value
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        return DaemonState(endpoint=ep, reachable=False, error=classify(e, ep, timeout),
+                           local_user=user, requests=col.requests)
+    finally:
+        col.close()
+
+
+def unreachable(err: DaemonError, ep: Optional[Endpoint] = None) -> DaemonState:
+    return DaemonState(endpoint=ep or Endpoint(url=err.endpoint), reachable=False, error=err,
+                       local_user=_local_user())
+
+
+def _local_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry and no LOGNAME: fall back to the uid
+        return str(os.getuid())
+
+
+def _info(ver: dict, info: dict) -> DaemonInfo:
+    sec = " ".join(info.get("SecurityOptions") or [])
+    os_name = str(info.get("OperatingSystem") or "")
+    return DaemonInfo(
+        server_version=str(ver.get("Version") or info.get("ServerVersion") or ""),
+        api_version=str(ver.get("ApiVersion") or ""),
+        os=os_name,
+        kernel=str(info.get("KernelVersion") or ""),
+        root_dir=str(info.get("DockerRootDir") or ""),
+        storage_driver=str(info.get("Driver") or ""),
+        rootless="rootless" in sec,
+        desktop="Docker Desktop" in os_name or str(info.get("Name") or "") == "docker-desktop",
+        name=str(info.get("Name") or ""),
+    )
+
+
+def _volume(v: dict) -> Volume:
+    return Volume(
+        name=v.get("Name", ""),
+        driver=v.get("Driver") or "local",
+        mountpoint=v.get("Mountpoint") or "",
+        created_at=v.get("CreatedAt") or "",
+        labels={str(k): str(x) for k, x in (v.get("Labels") or {}).items()},
+        scope=v.get("Scope") or "local",
+    )
+
+
+def _container(c: dict) -> Container:
+    names = c.get("Names") or []
+    return Container(
+        id=c["Id"],
+        name=(names[0] if names else c["Id"][:12]).lstrip("/"),
+        image=c.get("Image") or "",
+        image_id=c.get("ImageID") or "",
+        state=c.get("State") or "",
+        status=c.get("Status") or "",
+        created=int(c.get("Created") or 0),
+        labels={str(k): str(x) for k, x in (c.get("Labels") or {}).items()},
+        mounts=tuple(
+            Mount(
+                type=m.get("Type") or "volume",
+                name=m.get("Name") or "",
+                source=m.get("Source") or "",
+                destination=m.get("Destination") or "",
+                rw=bool(m.get("RW", True)),
+                driver=m.get("Driver") or "",
+            )
+            for m in (c.get("Mounts") or [])
+        ),
+    )
+
+
+def _detail(col: Collector, cid: str) -> ContainerDetail:
+    import docker.errors
+
+    try:
+        data = col._call(col.client.inspect_container, cid)
+    except docker.errors.NotFound:  # removed between the list and now
+        return ContainerDetail()
+    cfg = data.get("Config") or {}
+    user = str(cfg.get("User") or "")
+    passwd = None
+    name = user.split(":", 1)[0]
+    if name and not name.isdigit():
+        passwd = _read_passwd(col, cid)
+    return ContainerDetail(user=user, image_volumes=tuple(sorted((cfg.get("Volumes") or {}).keys())), passwd=passwd)
+
+
+def _read_passwd(col: Collector, cid: str) -> Optional[str]:
+    import docker.errors
+
+    try:
+        stream, _ = col._call(col.client.get_archive, cid, "/etc/passwd")
+        buf = io.BytesIO()
+        for chunk in stream:
+            buf.write(chunk)
+            if buf.tell() > PASSWD_LIMIT:
+                return None
+        buf.seek(0)
+        with tarfile.open(fileobj=buf) as tar:
+            member = next((m for m in tar.getmembers() if m.isfile()), None)
+            if member is None:
+                return None
+            fh = tar.extractfile(member)
+            return fh.read(PASSWD_LIMIT).decode("utf-8", "replace") if fh else None
+    except (docker.errors.NotFound, docker.errors.APIError, tarfile.TarError):
+        return None  # no /etc/passwd in the image: the name stays unresolved
+
+
+def _stat_paths(state: DaemonState) -> dict[str, PathStat]:
+    """Owner and mode of mount sources, when the daemon's host is this host."""
+    if not state.endpoint.url.startswith("unix://") or state.info.desktop:
+        return {}
+    paths = {v.mountpoint for v in state.volumes if v.mountpoint}
+    paths |= {m.source for c in state.containers for m in c.mounts if m.source}
+    out = {}
+    for p in sorted(paths):
+        try:
+            st = os.stat(p)
+        except OSError:
+            continue
+        out[p] = PathStat(uid=st.st_uid, gid=st.st_gid, mode=stat.S_IMODE(st.st_mode), is_dir=stat.S_ISDIR(st.st_mode))
+    return out

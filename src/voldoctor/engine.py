@@ -1,0 +1,181 @@
+"""The pure engine: rules over subjects to diagnoses, and a question to an answer.
+
+No I/O here. The daemon comes in through a `StateSource`, a function that is
+given the focus picker and returns a DaemonState (live or replayed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any, Callable, Optional
+
+from voldoctor import probes
+from voldoctor.rules import TEMPLATE_RE, Rule, RuleSet
+from voldoctor.state import DaemonState
+from voldoctor.symptoms import Candidate, Entities, Match, Names, extract, match
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+DAEMON_SYMPTOM = "daemon-unreachable"
+
+StateSource = Callable[[Callable[[DaemonState], list[str]]], DaemonState]
+
+
+class Exit(IntEnum):
+    OK = 0
+    PROBLEMS = 1
+    USAGE = 2
+    DAEMON = 3
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    rule: str
+    severity: str
+    title: str
+    message: str
+    why: str
+    evidence: dict
+    fix: tuple[str, ...]
+    source: str
+    subject: str
+
+
+def show(value: Any) -> str:
+    if value is None:
+        return "(unknown)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def fill(template: str, facts: dict) -> str:
+    """Put fact values into a template. Values are inserted once and never
+    read as templates themselves, so a name with braces stays a name."""
+    return TEMPLATE_RE.sub(lambda m: show(facts.get(m.group(1))), template)
+
+
+def diagnose_subject(rule: Rule, subject: probes.Subject) -> Optional[Diagnosis]:
+    f = subject.facts
+    if not rule.fires(f):
+        return None
+    evidence = {k: f[k] for k in rule.facts_used if f.get(k) is not None}
+    return Diagnosis(
+        rule=rule.id, severity=rule.severity, title=rule.title,
+        message=fill(rule.message, f), why=fill(rule.why, f) if rule.why else "",
+        evidence=evidence, fix=tuple(fill(x, f) for x in rule.fix), source=rule.source,
+        subject=subject.label,
+    )
+
+
+def evaluate(rules: list[Rule], subs: dict[str, list[probes.Subject]]) -> list[Diagnosis]:
+    out = []
+    for rule in rules:
+        for s in subs.get(rule.scope, []):
+            d = diagnose_subject(rule, s)
+            if d is not None:
+                out.append(d)
+    out.sort(key=lambda d: SEVERITY_ORDER[d.severity])  # stable: rule order within a severity
+    return out
+
+
+# ------------------------------------------------------------ a question
+
+
+@dataclass(frozen=True)
+class Answer:
+    input: str
+    match: Match
+    entities: Entities
+    diagnoses: tuple[Diagnosis, ...]
+    state: Optional[DaemonState]
+    offline: bool = False
+    needs: Optional[str] = None  # "volume" or "container" when the question lacks its target
+    notes: tuple[str, ...] = ()
+    advice: tuple[str, ...] = ()
+    checked_symptoms: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def daemon_down(self) -> bool:
+        return not self.offline and self.state is not None and not self.state.reachable
+
+    @property
+    def exit_code(self) -> Exit:
+        if self.daemon_down:
+            return Exit.DAEMON
+        if any(d.severity in ("error", "warning") for d in self.diagnoses):
+            return Exit.PROBLEMS
+        return Exit.OK
+
+
+def _query(ents: Entities, volume: Optional[str], container: Optional[str]) -> probes.Query:
+    return probes.Query(
+        volumes=((volume,) if volume else ()) + tuple(v for v in ents.volumes if v != volume),
+        containers=((container,) if container else ()) + tuple(c for c in ents.containers if c != container),
+        paths=ents.paths,
+        named_container=bool(container or ents.containers),
+    )
+
+
+def names_of(state: DaemonState) -> Names:
+    return Names(
+        volumes=tuple(v.name for v in state.volumes),
+        containers=tuple(c.name for c in state.containers),
+        container_ids=tuple(c.id for c in state.containers),
+    )
+
+
+def answer(
+    text: str,
+    ruleset: RuleSet,
+    source: Optional[StateSource],
+    *,
+    volume: Optional[str] = None,
+    container: Optional[str] = None,
+    prior: Optional[Match] = None,
+) -> Answer:
+    """Answer one question. `source` None means offline: no daemon at all.
+    `prior` lets a conversation supply a symptom the learner already chose."""
+    m = prior or match(text, ruleset.symptoms)
+    ents = m.entities
+    if m.symptom is not None:
+        sym_ids = [m.symptom.id]
+    elif not text.strip():
+        sym_ids = list(ruleset.symptoms)  # no words at all: a full check-up
+    else:
+        sym_ids = []
+    advice = tuple(a for sid in sym_ids[:1] for a in ruleset.symptoms[sid].advice) if m.symptom else ()
+    if source is None:
+        return Answer(text, m, ents, (), None, offline=True, advice=advice, checked_symptoms=tuple(sym_ids))
+
+    seen: dict[str, Any] = {}
+
+    def pick(phase1: DaemonState) -> list[str]:
+        e = ents.merged(extract(text, names_of(phase1)))
+        q = _query(e, volume, container)
+        seen["ents"], seen["query"] = e, q
+        return [c.id for c in probes.focus(phase1, q)[0]]
+
+    state = source(pick)
+    ents = seen.get("ents", ents)
+    q = seen.get("query") or _query(ents, volume, container)
+    notes: list[str] = []
+    if not state.reachable:
+        sym_ids = [DAEMON_SYMPTOM] + [s for s in sym_ids if s != DAEMON_SYMPTOM]
+    rules = [r for r in ruleset.rules.values() if any(s in r.symptoms for s in sym_ids)]
+    if not state.reachable:
+        rules = [r for r in rules if r.scope == "daemon"]
+    subs = probes.subjects(state, q, {r.scope for r in rules})
+    diags = evaluate(rules, subs)
+    needs = None
+    if state.reachable:
+        for ref in q.containers:
+            if state.container(ref) is None:
+                notes.append(f"There is no container named {ref!r} on this daemon.")
+        if m.symptom and ruleset.symptoms[m.symptom.id].needs == "volume" and not q.volumes:
+            needs = "volume"
+        elif m.symptom and ruleset.symptoms[m.symptom.id].needs == "container" and not subs.get("container") \
+                and not subs.get("mount"):
+            needs = "container"
+    return Answer(text, m, ents, tuple(diags), state, notes=tuple(notes), needs=needs, advice=advice,
+                  checked_symptoms=tuple(sym_ids))

@@ -1,0 +1,88 @@
+"""The named facts that rules may test and templates may quote.
+
+A fact's scope says what a rule that uses it is evaluated over: the daemon
+as a whole, one named volume, one container, or one mount of one container.
+A mount subject also carries its container's facts, and every subject
+carries the daemon's and the question's facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCOPES = ("daemon", "volume", "container", "mount")
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    type: str  # bool | int | str
+    doc: str
+
+    @property
+    def scope(self) -> str:
+        head = self.name.split(".", 1)[0]
+        return {"path": "container", "query": "daemon"}.get(head, head)
+
+
+_FACTS = [
+    Fact("daemon.reachable", "bool", "the daemon answered"),
+    Fact("daemon.error", "str", "why it did not: socket-missing, connection-refused, "
+         "permission-denied, timeout, tls, ssh, bad-endpoint, not-docker, other"),
+    Fact("daemon.error_detail", "str", "the low-level reason, as the transport gave it"),
+    Fact("daemon.endpoint", "str", "the endpoint voldoctor tried"),
+    Fact("daemon.socket_path", "str", "the unix socket path, for a unix endpoint"),
+    Fact("daemon.socket_group", "str", "the group that owns the socket, when visible"),
+    Fact("daemon.local_user", "str", "the user running voldoctor"),
+    Fact("daemon.context", "str", "the docker context the endpoint came from"),
+    Fact("query.path", "str", "the data path the learner named"),
+    Fact("volume.name", "str", "the volume name in question"),
+    Fact("volume.exists", "bool", "a volume of that name exists"),
+    Fact("volume.near_miss", "str", "the closest existing volume name, if close"),
+    Fact("volume.near_misses", "str", "all close existing names, comma separated"),
+    Fact("volume.used_by", "str", "containers that mount it, running or stopped, space separated"),
+    Fact("volume.valid_name", "bool", "the name is one the local driver accepts"),
+    Fact("volume.suggested_name", "str", "a valid name close to an invalid one"),
+    Fact("volume.mountpoint", "str", "where the daemon keeps its data"),
+    Fact("container.name", "str", "container name"),
+    Fact("container.id", "str", "short container id"),
+    Fact("container.image", "str", "image the container runs"),
+    Fact("container.state", "str", "running, exited, created, ..."),
+    Fact("container.user", "str", "the user the container runs as, as configured"),
+    Fact("container.uid", "int", "that user's numeric uid (0 when none is set)"),
+    Fact("container.gid", "int", "that user's numeric gid"),
+    Fact("container.mount_count", "int", "how many mounts it has"),
+    Fact("container.mounts", "str", "its mounts, summarised"),
+    Fact("container.image_volumes", "str", "paths the image declares as VOLUME"),
+    Fact("container.in_question", "bool", "named by the learner, or the best lead"),
+    Fact("path.wanted", "str", "the data path in question (the learner's, else an image VOLUME)"),
+    Fact("path.origin", "str", "where path.wanted came from: query or image"),
+    Fact("path.covered_by", "str", "what is mounted over path.wanted: volume, bind, "
+         "anonymous, tmpfs (absent when nothing is)"),
+    Fact("path.covering_name", "str", "the volume or host path mounted over path.wanted"),
+    Fact("path.nearest_destination", "str", "the mount destination closest to path.wanted"),
+    Fact("path.nearest_name", "str", "what is mounted at path.nearest_destination"),
+    Fact("mount.type", "str", "volume, bind or tmpfs"),
+    Fact("mount.name", "str", "volume name, or host path for a bind mount"),
+    Fact("mount.source", "str", "host path of the mount"),
+    Fact("mount.destination", "str", "path inside the container"),
+    Fact("mount.rw", "bool", "mounted read-write"),
+    Fact("mount.anonymous", "bool", "an unnamed volume made for this container"),
+    Fact("mount.visible", "bool", "the host path could be examined from here"),
+    Fact("mount.owner_uid", "int", "uid owning the host path"),
+    Fact("mount.owner_gid", "int", "gid owning the host path"),
+    Fact("mount.mode", "str", "permission bits of the host path, octal"),
+    Fact("mount.writable", "bool", "the container's user may write the host path"),
+]
+
+FACTS: dict[str, Fact] = {f.name: f for f in _FACTS}
+
+
+def scope_of(names) -> str:
+    """The narrowest scope among the given fact names."""
+    best = 0
+    for n in names:
+        f = FACTS.get(n)
+        if f is not None:
+            best = max(best, SCOPES.index(f.scope))
+    return SCOPES[best]

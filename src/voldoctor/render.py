@@ -1,0 +1,198 @@
+"""Answers as text or JSON. The only place that shapes output for people."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import Any, Optional
+
+from voldoctor import __version__
+from voldoctor.engine import Answer, Diagnosis
+from voldoctor.rules import Rule, RuleSet, Symptom
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(text: Any) -> str:
+    """Names from the daemon are data: control characters (ANSI escapes,
+    newlines in a name, bidi overrides) are shown escaped, never obeyed."""
+    s = str(text)
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), s)
+
+
+def safe_block(text: str) -> str:
+    return "\n".join(safe(line) for line in text.split("\n"))
+
+
+def unicode_ok(stream=None) -> bool:
+    enc = (getattr(stream or sys.stdout, "encoding", None) or "").lower()
+    return enc.replace("-", "") in ("utf8", "utf16", "utf32")
+
+
+MARKS = {"error": ("✗", "x"), "warning": ("!", "!"), "info": ("i", "i")}
+
+
+def mark(severity: str, unicode: bool) -> str:
+    return MARKS[severity][0 if unicode else 1]
+
+
+# ------------------------------------------------------------ diagnose
+
+
+def daemon_json(a: Answer) -> dict:
+    st = a.state
+    if st is None:
+        return {"endpoint": None, "reachable": False, "version": None, "offline": True}
+    d = {"endpoint": st.endpoint.url, "reachable": st.reachable,
+         "version": st.info.server_version or None, "context": st.endpoint.context,
+         "replay": st.replay, "requests": st.requests}
+    if st.error:
+        d["error"] = {"kind": st.error.kind, "detail": st.error.detail}
+    return d
+
+
+def diagnosis_json(d: Diagnosis) -> dict:
+    return {"rule": d.rule, "severity": d.severity, "title": d.title, "message": d.message,
+            "evidence": d.evidence, "fix": list(d.fix), "source": d.source, "subject": d.subject,
+            "why": d.why}
+
+
+def answer_json(a: Answer) -> dict:
+    m = a.match
+    return {
+        "version": 1,
+        "input": a.input,
+        "symptom": {"id": m.symptom.id, "title": m.symptom.title, "score": m.symptom.score} if m.symptom else None,
+        "candidates": [{"id": c.id, "title": c.title, "score": c.score} for c in m.candidates],
+        "entities": {"volumes": list(a.entities.volumes), "containers": list(a.entities.containers),
+                     "paths": list(a.entities.paths)},
+        "diagnoses": [diagnosis_json(d) for d in a.diagnoses],
+        "daemon": daemon_json(a),
+        "needs": a.needs,
+        "notes": list(a.notes),
+        "advice": list(a.advice),
+        "exit_code": int(a.exit_code),
+    }
+
+
+def to_json(obj: Any, indent: Optional[int] = 2) -> str:
+    return json.dumps(obj, indent=indent, ensure_ascii=False, sort_keys=False)
+
+
+def diagnosis_text(d: Diagnosis, unicode: bool = True, *, why: bool = True) -> list[str]:
+    out = [f"{mark(d.severity, unicode)} {d.title}  [{d.rule}]",
+           f"  {safe(d.message)}"]
+    if d.evidence:
+        ev = ", ".join(f"{k}={_show(v)}" for k, v in d.evidence.items())
+        out.append(f"  Evidence: {safe(ev)}")
+    out.append("  Fix:")
+    out += [f"    {safe(x)}" for x in d.fix]
+    if why and d.why:
+        out.append(f"  Why: {safe(d.why)}")
+    out.append(f"  See: {d.source}")
+    return out
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return str(v)
+
+
+def answer_text(a: Answer, unicode: bool = True) -> str:
+    m = a.match
+    lines: list[str] = []
+    st = a.state
+    if st is not None and not st.reachable:
+        lines.append(f"Daemon: {safe(st.endpoint.url)} is not reachable ({st.error.kind if st.error else '?'}).")
+    elif st is not None:
+        where = "snapshot of " if st.replay else ""
+        lines.append(f"Daemon: {where}{safe(st.endpoint.url)}, Docker {st.info.server_version or '?'}, "
+                     f"{len(st.volumes)} volumes, {len(st.containers)} containers.")
+    else:
+        lines.append("Offline: no daemon was asked; this is general advice.")
+    if m.symptom:
+        lines.append(f"Symptom: {m.symptom.title} ({m.symptom.id}, score {m.symptom.score}).")
+    elif a.input.strip():
+        if m.candidates:
+            lines.append("I am not sure what the problem is. Did you mean:")
+            lines += [f"  {i}. {c.title} ({c.id}, score {c.score})" for i, c in enumerate(m.candidates, 1)]
+            lines.append("Ask again in other words, or name the symptom, e.g.: voldoctor diagnose \"volume not found\"")
+        else:
+            lines.append("I could not match that to a volume problem I know. Try the error message as Docker printed it.")
+    ents = a.entities
+    if ents.volumes or ents.containers or ents.paths:
+        bits = []
+        if ents.volumes:
+            bits.append("volume " + ", ".join(ents.volumes))
+        if ents.containers:
+            bits.append("container " + ", ".join(ents.containers))
+        if ents.paths:
+            bits.append("path " + ", ".join(ents.paths))
+        lines.append(safe("Picked up: " + "; ".join(bits) + "."))
+    lines += [safe(n) for n in a.notes]
+    if a.needs:
+        lines.append(f"Which {a.needs}? Name it with --{a.needs} NAME.")
+        if a.needs == "volume" and st is not None and st.volumes:
+            names = [v.name for v in st.volumes][:8]
+            lines.append(safe("  Volumes here: " + ", ".join(names)))
+    lines.append("")
+    if a.diagnoses:
+        for d in a.diagnoses:
+            lines += diagnosis_text(d, unicode)
+            lines.append("")
+    elif a.offline or (m.symptom and not a.needs):
+        if st is not None and st.reachable and m.symptom:
+            lines.append("No problem found in the daemon's state for this symptom.")
+        if a.advice:
+            lines.append("General advice:")
+            lines += [f"  - {x}" for x in a.advice]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# ------------------------------------------------------------ rules
+
+
+def rules_list_text(rs: RuleSet) -> str:
+    out = []
+    w = max((len(r) for r in rs.rules), default=10)
+    for sid, sym in rs.symptoms.items():
+        out.append(f"{sid}: {sym.title}")
+        for r in rs.for_symptom(sid):
+            tag = f"   (user rule from {rs.origin[r.id]}, replaces the bundled one)" if r.id in rs.overridden else ""
+            out.append(f"  {r.id:<{w}}  {r.severity:<7}  {r.title}{tag}")
+    return "\n".join(out) + "\n"
+
+
+def rule_text(rule: Rule, rs: RuleSet) -> str:
+    out = [f"{rule.id}: {rule.title}",
+           f"  severity:  {rule.severity}",
+           f"  symptoms:  {', '.join(rule.symptoms)}",
+           f"  scope:     {rule.scope}",
+           f"  file:      {rs.origin[rule.id]}" + ("  (replaces the bundled rule)" if rule.id in rs.overridden else ""),
+           f"  source:    {rule.source}",
+           "  when:"]
+    for c in rule.when:
+        op = next((k for k in ("is_", "is_not", "in_", "present", "min", "max") if getattr(c, k) is not None))
+        val = getattr(c, op)
+        out.append(f"    {c.fact} {op.rstrip('_')} {json.dumps(val) if not isinstance(val, tuple) else json.dumps(list(val))}")
+    out += ["  message:", f"    {rule.message}"]
+    if rule.why:
+        out += ["  why:", f"    {rule.why}"]
+    out += ["  fix:"] + [f"    {x}" for x in rule.fix]
+    out.append(f"  examples:  {sum(e.expect == 'fires' for e in rule.examples)} fire, "
+               f"{sum(e.expect == 'quiet' for e in rule.examples)} stay quiet")
+    return "\n".join(out) + "\n"
+
+
+def symptom_text(sym: Symptom, rs: RuleSet) -> str:
+    out = [f"{sym.id}: {sym.title}", f"  source: {sym.source}", "  rules:  " +
+           (", ".join(r.id for r in rs.for_symptom(sym.id)) or "(none)"), "  phrases:"]
+    out += [f"    {p}" for p in sym.phrases]
+    return "\n".join(out) + "\n"
+
+
+def version_text() -> str:
+    return f"voldoctor {__version__}\n"

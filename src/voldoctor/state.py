@@ -1,0 +1,178 @@
+"""What voldoctor knows of a daemon, as frozen values that round-trip through JSON.
+
+The live collector (daemon.py) and a saved snapshot produce the same value;
+nothing downstream can tell them apart.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+SCHEMA_VERSION = 1
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DaemonError(_Value):
+    kind: str  # socket-missing | connection-refused | permission-denied | timeout | tls | ssh | bad-endpoint | not-docker | other
+    endpoint: str
+    detail: str
+
+    def one_line(self) -> str:
+        return f"{self.endpoint}: {self.detail}"
+
+
+class Endpoint(_Value):
+    url: str
+    context: str = "default"
+    origin: str = "default"  # --host | DOCKER_HOST | DOCKER_CONTEXT | config | default
+    socket_path: Optional[str] = None
+    socket_group: Optional[str] = None
+    tls_verify: bool = False
+    cert_dir: Optional[str] = None
+
+
+class DaemonInfo(_Value):
+    server_version: str = ""
+    api_version: str = ""
+    os: str = ""
+    kernel: str = ""
+    root_dir: str = ""
+    storage_driver: str = ""
+    rootless: bool = False
+    desktop: bool = False
+    name: str = ""
+
+
+class PathStat(_Value):
+    uid: int
+    gid: int
+    mode: int  # permission bits only
+    is_dir: bool
+
+
+class Volume(_Value):
+    name: str
+    driver: str = "local"
+    mountpoint: str = ""
+    created_at: str = ""
+    labels: dict[str, str] = {}
+    scope: str = "local"
+
+
+class Mount(_Value):
+    type: str
+    name: str = ""
+    source: str = ""
+    destination: str
+    rw: bool = True
+    driver: str = ""
+
+    @property
+    def anonymous(self) -> bool:
+        return self.type == "volume" and _looks_anonymous(self.name)
+
+
+def _looks_anonymous(name: str) -> bool:
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
+
+
+class ContainerDetail(_Value):
+    """What only an inspect of one container tells: asked for the containers in question."""
+
+    user: str = ""
+    image_volumes: tuple[str, ...] = ()
+    passwd: Optional[str] = None  # the image's /etc/passwd, when the user is a name
+
+
+class Container(_Value):
+    id: str
+    name: str
+    image: str
+    image_id: str = ""
+    state: str = ""
+    status: str = ""
+    created: int = 0
+    labels: dict[str, str] = {}
+    mounts: tuple[Mount, ...] = ()
+    detail: Optional[ContainerDetail] = None
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+
+class DaemonState(_Value):
+    schema_version: int = SCHEMA_VERSION
+    endpoint: Endpoint
+    reachable: bool
+    error: Optional[DaemonError] = None
+    info: DaemonInfo = DaemonInfo()
+    volumes: tuple[Volume, ...] = ()
+    containers: tuple[Container, ...] = ()
+    path_stats: dict[str, PathStat] = {}
+    local_user: str = ""
+    requests: int = 0
+    replay: bool = False
+
+    def volume(self, name: str) -> Optional[Volume]:
+        return next((v for v in self.volumes if v.name == name), None)
+
+    def container(self, ref: str) -> Optional[Container]:
+        ref = ref.lstrip("/")
+        for c in self.containers:
+            if c.name == ref or c.id == ref:
+                return c
+        if len(ref) >= 4 and all(ch in "0123456789abcdef" for ch in ref):
+            hits = [c for c in self.containers if c.id.startswith(ref)]
+            if len(hits) == 1:
+                return hits[0]
+        return None
+
+
+class SnapshotError(Exception):
+    pass
+
+
+def dump(state: DaemonState) -> str:
+    return state.model_dump_json(indent=1)
+
+
+def loads(text: str, origin: str = "snapshot") -> DaemonState:
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        hint = " (a markdown report? voldoctor needs the JSON one)" if text.lstrip().startswith("#") else ""
+        raise SnapshotError(f"{origin}: not JSON{hint}: {e}") from None
+    if not isinstance(data, dict):
+        raise SnapshotError(f"{origin}: not a voldoctor snapshot (expected a JSON object)")
+    if "state" in data and "schema_version" not in data:  # a report wraps the state
+        data = data["state"]
+        if not isinstance(data, dict):
+            raise SnapshotError(f"{origin}: the report's state is not an object")
+    ver = data.get("schema_version")
+    if ver != SCHEMA_VERSION:
+        raise SnapshotError(
+            f"{origin}: snapshot schema version {ver!r} is not one this voldoctor reads (it reads {SCHEMA_VERSION})"
+        )
+    try:
+        return DaemonState.model_validate(data).model_copy(update={"replay": True})
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise SnapshotError(f"{origin}: invalid snapshot at {where}: {first['msg']}") from None
+
+
+def load(path: str | Path) -> DaemonState:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SnapshotError(f"{p}: cannot read: {e}") from None
+    return loads(text, str(p))

@@ -1,0 +1,197 @@
+"""Text to ranked symptoms, plus the names and paths the text carries.
+
+Pasted error texts are recognised by the symptoms' own regular expressions
+(a hit is certain). Free text is scored with rapidfuzz against each symptom's
+phrases. A weak or ambiguous score is never turned into a guess: the caller
+gets the best candidates and asks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterable, Optional
+
+from rapidfuzz import fuzz, utils
+
+from voldoctor.rules import Symptom
+
+STRONG = 78  # a phrase score at or above this may be taken as the answer...
+MARGIN = 6  # ...when it leads the runner-up by at least this much
+WEAK = 55  # below this a symptom is not even offered as a candidate
+MAX_TEXT = 4000  # longer input is scored on its first part (pasted logs run long)
+
+PATH_RE = re.compile(r"(?<![\w.:/-])(/[\w.@+\-]+(?:/[\w.@+\-]*)*)")
+TOKEN_RE = re.compile(r"[A-Za-z0-9][\w.\-]*")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    title: str
+    score: int
+
+
+@dataclass(frozen=True)
+class Entities:
+    volumes: tuple[str, ...] = ()
+    containers: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+
+    def merged(self, other: "Entities") -> "Entities":
+        def u(a, b):
+            return tuple(dict.fromkeys((*a, *b)))
+
+        return Entities(u(self.volumes, other.volumes), u(self.containers, other.containers), u(self.paths, other.paths))
+
+
+@dataclass(frozen=True)
+class Match:
+    symptom: Optional[Candidate]
+    candidates: tuple[Candidate, ...]
+    entities: Entities = field(default_factory=Entities)
+    via: str = ""  # "error" (a known error text), "phrase", or "" when not confident
+
+    @property
+    def confident(self) -> bool:
+        return self.symptom is not None
+
+
+@lru_cache(maxsize=64)
+def _compiled(regex: str) -> re.Pattern:
+    return re.compile(regex, re.IGNORECASE)
+
+
+def _prep(s: str) -> str:
+    return utils.default_process(s)
+
+
+@lru_cache(maxsize=16)
+def _prepared(symptoms: tuple[Symptom, ...]) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
+    return tuple((s.id, tuple(_prep(p) for p in s.phrases), tuple(_prep(k) for k in s.keywords)) for s in symptoms)
+
+
+def phrase_score(text: str, phrases: Iterable[str]) -> float:
+    """How well the learner's text says one of the phrases (0-100).
+
+    partial_ratio finds a phrase inside a long message; token_set_ratio
+    forgives word order and extra words; token_sort_ratio keeps a short
+    message from scoring high on a long phrase that shares one word."""
+    best = 0.0
+    for p in phrases:
+        if not p:
+            continue
+        part = fuzz.partial_ratio(p, text, processor=None) if len(text) >= len(p) else fuzz.ratio(p, text, processor=None)
+        sett = fuzz.token_set_ratio(p, text, processor=None)
+        sort = fuzz.token_sort_ratio(p, text, processor=None)
+        s = max(part * 0.9 + sett * 0.1, sett * 0.75 + sort * 0.25)
+        if s > best:
+            best = s
+            if best >= 100:
+                break
+    return best
+
+
+def keyword_bonus(text: str, keywords: Iterable[str]) -> float:
+    words = set(text.split())
+    hits = sum(1 for k in keywords if (k in words if " " not in k else k in text))
+    return min(12.0, 6.0 * hits)
+
+
+def score_all(text: str, symptoms: dict[str, Symptom]) -> tuple[list[Candidate], dict[str, Entities], dict[str, int]]:
+    """Every symptom's score for the text, highest first, with the entities
+    its error patterns captured and the ids whose error pattern matched."""
+    raw = text[:MAX_TEXT]
+    prepped = _prep(raw)
+    found: dict[str, Entities] = {}
+    certain: dict[str, int] = {}  # symptom id -> length of its longest error-pattern hit
+    scores: dict[str, float] = {}
+    syms = tuple(symptoms.values())
+    for (sid, phrases, keywords), sym in zip(_prepared(syms), syms):
+        ents = Entities()
+        for pat in sym.errors:
+            m = _compiled(pat.regex).search(raw)
+            if m:
+                certain[sid] = max(certain.get(sid, 0), m.end() - m.start())
+                g = {k: v for k, v in m.groupdict().items() if v}
+                ents = ents.merged(Entities(
+                    volumes=(g["volume"],) if "volume" in g else (),
+                    containers=(g["container"],) if "container" in g else (),
+                    paths=(g["path"],) if "path" in g else (),
+                ))
+        found[sid] = ents
+        s = 100.0 if sid in certain else min(99.0, phrase_score(prepped, phrases) + keyword_bonus(prepped, keywords))
+        scores[sid] = s
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [Candidate(sid, symptoms[sid].title, round(s)) for sid, s in ranked], found, certain
+
+
+def match(text: str, symptoms: dict[str, Symptom], names: Optional["Names"] = None) -> Match:
+    ranked, found, certain = score_all(text, symptoms)
+    names = names or Names()
+    ents = extract(text, names)
+    offered = tuple(c for c in ranked if c.score >= WEAK)[:3]
+    if certain:
+        # Several error patterns can hit one pasted text ("permission denied
+        # while trying to connect to the Docker daemon socket" holds a plain
+        # "permission denied"): the longest, most specific hit wins.
+        best = max(certain, key=lambda sid: (certain[sid], sid))
+        top = next(c for c in ranked if c.id == best)
+        ents = found[best].merged(ents)
+        return Match(top, tuple(c for c in ranked if c.score >= WEAK and c.id != top.id)[:3], ents, "error")
+    if ranked and ranked[0].score >= STRONG and (len(ranked) < 2 or ranked[0].score - ranked[1].score >= MARGIN):
+        return Match(ranked[0], offered[1:], ents, "phrase")
+    return Match(None, offered, ents, "")
+
+
+@dataclass(frozen=True)
+class Names:
+    """Names that exist on the daemon, for spotting them in free text."""
+
+    volumes: tuple[str, ...] = ()
+    containers: tuple[str, ...] = ()
+    container_ids: tuple[str, ...] = ()
+
+
+_VOLUME_FLAG_RE = re.compile(r"(?:-v|--volume|--mount)[ =]+['\"]?([^\s'\"]+)")
+_NAMED_VOLUME_RE = re.compile(r"\bvolumes?\s+['\"`]?([A-Za-z0-9][\w.\-]*)['\"`]?", re.IGNORECASE)
+_STOP = {"not", "is", "does", "doesn", "was", "found", "missing", "in", "the", "a", "an", "create", "created",
+         "ls", "rm", "inspect", "prune", "name", "names", "that", "and", "with", "from", "to", "for", "of",
+         "mount", "mounts", "mounted", "data", "driver", "plugin", "declared", "already", "exists", "gone", "are", "i"}
+
+
+def extract(text: str, names: Names) -> Entities:
+    """Volume and container names and absolute paths that the text mentions."""
+    text = text[:MAX_TEXT]
+    vols: list[str] = []
+    paths: list[str] = []
+    for m in _VOLUME_FLAG_RE.finditer(text):
+        spec = m.group(1)
+        if spec.startswith(("type=", "source=", "src=", "target=", "dst=", "destination=")):
+            kv = dict(p.split("=", 1) for p in spec.split(",") if "=" in p)
+            src = kv.get("source") or kv.get("src")
+            if src and not src.startswith(("/", ".", "~")):
+                vols.append(src)
+            dst = kv.get("target") or kv.get("dst") or kv.get("destination")
+            if dst:
+                paths.append(dst)
+            continue
+        parts = spec.split(":")
+        if len(parts) >= 2 and parts[0] and not parts[0].startswith(("/", ".", "~", "$")):
+            vols.append(parts[0])
+        if len(parts) >= 2 and parts[1].startswith("/"):
+            paths.append(parts[1])
+    for m in _NAMED_VOLUME_RE.finditer(text):
+        w = m.group(1)
+        if w.lower() not in _STOP and (any(ch in w for ch in "-_.0123456789") or w in names.volumes):
+            vols.append(w)
+    tokens = set(TOKEN_RE.findall(text))
+    vols += [t for t in tokens if t in names.volumes]
+    for p in PATH_RE.findall(text):
+        if not p.startswith(("/var/run/docker", "/run/docker")) and len(p) > 1:
+            paths.append(p.rstrip(".,;:"))
+    conts = [t for t in tokens if t in names.containers]
+    conts += [t for t in tokens if len(t) >= 6 and re.fullmatch(r"[0-9a-f]+", t)
+              and any(i.startswith(t) for i in names.container_ids)]
+    return Entities(tuple(dict.fromkeys(vols)), tuple(dict.fromkeys(sorted(conts))), tuple(dict.fromkeys(paths)))

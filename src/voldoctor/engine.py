@@ -157,6 +157,8 @@ def answer(
         return [c.id for c in probes.focus(phase1, q)[0]]
 
     state = source(pick)
+    if "query" not in seen and state.reachable:  # a replayed state: nothing was picked
+        pick(state)
     ents = seen.get("ents", ents)
     q = seen.get("query") or _query(ents, volume, container)
     notes: list[str] = []

@@ -79,17 +79,19 @@ def resolve_user(user: str, passwd: Optional[str]) -> tuple[Optional[int], Optio
 
 
 def can_write(uid: Optional[int], gid: Optional[int], owner: int, group: int, mode: int) -> Optional[bool]:
+    """Whether uid/gid may write a folder of that owner and mode; None when
+    it hangs on a group id that is not known."""
     if uid is None:
         return None
     if uid == 0:
         return True
     if uid == owner:
         return bool(mode & 0o200)
-    if gid is not None and gid == group:
-        return bool(mode & 0o020)
-    if gid is None:
-        return bool(mode & 0o002) or None
-    return bool(mode & 0o002)
+    if mode & 0o002:
+        return True
+    if not mode & 0o020:
+        return False
+    return None if gid is None else gid == group
 
 
 # ------------------------------------------------------------ focus
@@ -214,7 +216,7 @@ def mount_facts(state: DaemonState, m: Mount, cfacts: dict) -> dict:
         writable = can_write(cfacts["container.uid"], cfacts["container.gid"], st.uid, st.gid, st.mode)
     return {
         "mount.type": m.type,
-        "mount.name": _mount_label(m),
+        "mount.name": (m.name if m.type == "volume" else m.source) or None,
         "mount.source": m.source or None,
         "mount.destination": m.destination,
         "mount.rw": m.rw,

@@ -1,0 +1,125 @@
+"""Live tests: every scenario built for real on the private daemon."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scenarios import SCENARIOS
+from voldoctor import daemon, engine, rules, state as st
+
+pytestmark = pytest.mark.live
+SNAPSHOTS = Path(__file__).parent / "data" / "snapshots"
+
+
+def _ask(argv, source):
+    """Run diagnose's argument list through the engine with a given state source."""
+    from voldoctor.cli import build_parser
+
+    args = build_parser().parse_args(["diagnose", *argv])
+    return engine.answer(" ".join(args.text), rules.load(), source, volume=args.volume, container=args.container)
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=lambda s: s.name)
+def test_scenario_live(sc, lab, on_daemon, cli_json):
+    sc.build(lab)
+    code, out = cli_json("diagnose", *sc.argv)
+    got = [d["rule"] for d in out["diagnoses"]]
+    problems = [d["rule"] for d in out["diagnoses"] if d["severity"] != "info"]
+    assert out["daemon"]["reachable"] is True
+    if sc.first is None:
+        assert problems == [], out["diagnoses"]
+        assert code == 0
+    else:
+        assert got and got[0] == sc.first, got
+        assert code == (0 if out["diagnoses"][0]["severity"] == "info" else 1)
+        for k, v in sc.evidence.items():
+            assert out["diagnoses"][0]["evidence"].get(k) == v, (k, out["diagnoses"][0]["evidence"])
+    for r in sc.absent:
+        assert r not in got
+
+    # The same question replayed from a snapshot of this very state gives the same answer.
+    ep = daemon.resolve_endpoint(on_daemon)
+    live_state = {}
+
+    def source(pick):
+        live_state["s"] = daemon.collect(ep, 10, pick)
+        return live_state["s"]
+
+    a = _ask(sc.argv, source)
+    replayed = st.loads(st.dump(live_state["s"]))
+    b = _ask(sc.argv, lambda pick: replayed)
+    assert [d.message for d in a.diagnoses] == [d.message for d in b.diagnoses]
+    if os.environ.get("VOLDOCTOR_CAPTURE") == "1":
+        SNAPSHOTS.mkdir(parents=True, exist_ok=True)
+        case = {"argv": list(sc.argv), "first": sc.first}
+        (SNAPSHOTS / f"{sc.name}.json").write_text(
+            json.dumps({"case": case, "state": json.loads(st.dump(live_state["s"]))}, indent=1) + "\n")
+
+
+def _docker_cli(host, line):
+    env = {**os.environ, "DOCKER_HOST": host}
+    cmd = line[line.index("docker "):].split("   (")[0]  # "Prose: docker ...   (note)"
+    return subprocess.run(["sh", "-c", cmd], env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_uid_mismatch_fix_works(lab, on_daemon, cli_json):
+    lab.volume("vdt-fixme")
+    lab.container("vdt-fixuser", user="1000", binds=["vdt-fixme:/data"])
+    assert lab.run("vdt-probe1", user="1000", command=("touch", "/data/f"), binds=["vdt-fixme:/data"]) != 0
+    code, out = cli_json("diagnose", "touch: /data/f: Permission denied")
+    d = out["diagnoses"][0]
+    assert d["rule"] == "uid-mismatch" and code == 1
+    chown = _docker_cli(on_daemon, d["fix"][0])
+    assert chown.returncode == 0, (d["fix"][0], chown.stderr)
+    assert lab.api.containers(all=True, filters={"ancestor": "vdt-busybox:latest", "status": "exited",
+                                                 "name": "fix"}) == []
+    # the printed fix removes its throwaway container (--rm); nothing is left behind
+    assert lab.run("vdt-probe2", user="1000", command=("touch", "/data/f"), binds=["vdt-fixme:/data"]) == 0
+    code, out = cli_json("diagnose", "touch: /data/f: Permission denied")
+    assert "uid-mismatch" not in [x["rule"] for x in out["diagnoses"]]
+    assert code == 0
+
+
+def test_typo_fix_creates_the_volume(lab, on_daemon, cli_json):
+    lab.volume("my-data")
+    code, out = cli_json("diagnose", "volume not found", "--volume", "my_data")
+    fix = out["diagnoses"][0]["fix"]
+    assert any("my-data" in f for f in fix) and "docker volume create my_data" in fix[1]
+    lab.volumes.append("my_data")
+    assert _docker_cli(on_daemon, fix[1]).returncode == 0
+    code, out = cli_json("diagnose", "volume not found", "--volume", "my_data")
+    assert out["diagnoses"] == [] and code == 0
+
+
+def test_names_in_free_text_are_picked_up(lab, on_daemon, cli_json):
+    lab.volume("vdt-notes")
+    lab.container("vdt-notebox", binds=["vdt-notes:/data:ro"])
+    code, out = cli_json("diagnose", "vdt-notebox says read only file system")
+    assert out["entities"]["containers"] == ["vdt-notebox"]
+    assert out["diagnoses"][0]["rule"] == "mounted-read-only"
+
+
+def test_request_count_does_not_grow_with_containers(lab, on_daemon, cli_json):
+    """One question costs the same number of daemon requests at 10 and at 150 containers."""
+    lab.volume("my-data")
+    lab.container("vdt-target", binds=["my-data:/app/date"], start=False)
+
+    def count():
+        code, out = cli_json("diagnose", "data in /app/data is gone after docker rm")
+        assert out["diagnoses"][0]["rule"] == "mount-path-mismatch"
+        return out["daemon"]["requests"]
+
+    for i in range(9):
+        lab.container(f"{lab.tag}-filler{i}", command=("true",), start=False)
+    small = count()
+    for i in range(9, 150):
+        lab.container(f"{lab.tag}-filler{i}", command=("true",), start=False)
+    big = count()
+    assert small == big
+    assert small <= 4 + 1 + 3 * daemon.MAX_INSPECT

@@ -55,11 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("rules", help="list, show and lint the rules")
     _common(r)
     rsub = r.add_subparsers(dest="rules_cmd", parser_class=_Parser)
-    rsub.add_parser("list", help="every symptom and its rules")
+    ls = rsub.add_parser("list", help="every symptom and its rules")
     s = rsub.add_parser("show", help="one rule or symptom in full")
     s.add_argument("id")
     li = rsub.add_parser("lint", help="validate a rules folder (exit 2 when invalid)")
     li.add_argument("dir", nargs="?", help="the folder (default: the bundled rules and any extra folders)")
+    for p in (ls, s, li):
+        _common(p)
 
     sn = sub.add_parser("snapshot", help="save the daemon's state as JSON, for replay")
     _common(sn)

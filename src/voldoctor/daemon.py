@@ -40,6 +40,10 @@ MAX_INSPECT = 5  # containers inspected per question, whatever the daemon holds
 PASSWD_LIMIT = 256 * 1024
 
 
+class NotDockerError(Exception):
+    """Something answered, but not as the Docker API does."""
+
+
 class EndpointError(Exception):
     """The endpoint could not even be worked out (bad DOCKER_HOST, missing context)."""
 
@@ -196,8 +200,8 @@ def classify(exc: BaseException, ep: Endpoint, timeout: float) -> DaemonError:
         code = getattr(exc.response, "status_code", None)
         return err("refused", f"the daemon refused the request (HTTP {code}): {exc.explanation or _short(exc)}")
     for e in chain:
-        if isinstance(e, (ValueError, requests.exceptions.InvalidJSONError)) and "json" in str(e).lower():
-            return err("not-docker", "something answered, but not with the Docker API")
+        if isinstance(e, (NotDockerError, json.JSONDecodeError, requests.exceptions.InvalidJSONError)):
+            return err("not-docker", f"something answered, but not with the Docker API ({_short(e)})")
         name = type(e).__name__
         if name in ("RemoteDisconnected", "BadStatusLine", "ProtocolError", "LineTooLong",
                     "ChunkedEncodingError", "InvalidChunkLength"):
@@ -248,7 +252,9 @@ class Collector:
         self.client = docker.APIClient(base_url=url, version=MIN_API, timeout=self._remaining(), tls=tls)
         self.client.hooks["response"].append(self._count)
         ver = self._call(self.client.version, api_version=False)
-        server_api = str(ver.get("ApiVersion") or MIN_API)
+        if not isinstance(ver, dict) or not ver.get("ApiVersion"):
+            raise NotDockerError("/version carries no ApiVersion")
+        server_api = str(ver["ApiVersion"])
         from docker.utils import version_lt
 
         # The SDK negotiates the same way when given version="auto"; doing it

@@ -94,6 +94,10 @@ def diagnosis_text(d: Diagnosis, unicode: bool = True, *, why: bool = True) -> l
     return out
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def _show(v: Any) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
@@ -109,7 +113,7 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
     elif st is not None:
         where = "snapshot of " if st.replay else ""
         lines.append(f"Daemon: {where}{safe(st.endpoint.url)}, Docker {st.info.server_version or '?'}, "
-                     f"{len(st.volumes)} volumes, {len(st.containers)} containers.")
+                     f"{plural(len(st.volumes), 'volume')}, {plural(len(st.containers), 'container')}.")
     else:
         lines.append("Offline: no daemon was asked; this is general advice.")
     if m.symptom:

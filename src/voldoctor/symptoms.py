@@ -19,7 +19,7 @@ from voldoctor.rules import Symptom
 
 STRONG = 78  # a phrase score at or above this may be taken as the answer...
 MARGIN = 6  # ...when it leads the runner-up by at least this much
-WEAK = 55  # below this a symptom is not even offered as a candidate
+WEAK = 60  # below this a symptom is not even offered as a candidate
 MAX_TEXT = 4000  # longer input is scored on its first part (pasted logs run long)
 
 PATH_RE = re.compile(r"(?<![\w.:/-])(/[\w.@+\-]+(?:/[\w.@+\-]*)*)")

@@ -1,0 +1,150 @@
+"""Rules as data: every rule's own examples, the schema, the loader's errors."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from voldoctor import rules
+from voldoctor.facts import FACTS
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = rules.load()
+ALL_RULES = sorted(RULES.rules.values(), key=lambda r: r.id)
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.id)
+def test_rule_examples(rule):
+    fires = [e for e in rule.examples if e.expect == "fires"]
+    quiet = [e for e in rule.examples if e.expect == "quiet"]
+    assert len(fires) >= 2 and len(quiet) >= 2, "each bundled rule carries two of each"
+    for e in fires:
+        assert rule.fires(e.facts), e.facts
+    for e in quiet:
+        assert not rule.fires(e.facts), e.facts
+
+
+def test_contract_ids_exist():
+    for sid in ("daemon-unreachable", "volume-not-found", "permission-denied", "data-not-persisting"):
+        assert sid in RULES.symptoms
+    for rid in ("daemon-not-running", "daemon-socket-permission", "volume-missing", "volume-name-typo",
+                "uid-mismatch", "mounted-read-only", "mount-path-mismatch", "container-without-volume",
+                "anonymous-volume"):
+        assert rid in RULES.rules
+
+
+def test_file_stem_is_id():
+    for rid, path in RULES.origin.items():
+        assert path.stem == rid.removeprefix("symptom:")
+
+
+def _copy_rules(tmp_path) -> Path:
+    d = tmp_path / "rules"
+    shutil.copytree(rules.bundled_rules_dir(), d)
+    return d
+
+
+def test_typo_in_key_names_file_field_and_suggestion(tmp_path, cli):
+    d = _copy_rules(tmp_path)
+    p = d / "volume-missing.toml"
+    p.write_text(p.read_text().replace("severity =", "severty ="))
+    code, out, _ = cli("rules", "lint", str(d))
+    assert code == 2
+    assert f"{p}: severty: unknown key (did you mean 'severity'?)" in out
+    assert f"{p}: severity: missing" in out
+
+
+def test_typo_in_nested_key(tmp_path):
+    d = _copy_rules(tmp_path)
+    p = d / "uid-mismatch.toml"
+    p.write_text(p.read_text().replace('fact = "mount.writable"', 'fakt = "mount.writable"', 1))
+    with pytest.raises(rules.RulesError) as e:
+        rules.load([d], bundled=False)
+    assert any("when[1].fakt: unknown key (did you mean 'fact'?)" in x for x in e.value.problems)
+
+
+def test_unknown_fact_is_suggested(tmp_path):
+    d = _copy_rules(tmp_path)
+    p = d / "mounted-read-only.toml"
+    p.write_text(p.read_text().replace('fact = "mount.rw"', 'fact = "mount.rv"'))
+    with pytest.raises(rules.RulesError) as e:
+        rules.load([d], bundled=False)
+    assert any("unknown fact 'mount.rv' (did you mean 'mount.rw'?)" in x for x in e.value.problems)
+
+
+def test_rule_needs_both_kinds_of_example(tmp_path):
+    d = _copy_rules(tmp_path)
+    p = d / "volume-missing.toml"
+    text = p.read_text()
+    text = re.sub(r'\[\[examples\]\][^\[]*expect = "quiet"\n?', "", text)
+    p.write_text(text)
+    with pytest.raises(rules.RulesError) as e:
+        rules.load([d], bundled=False)
+    assert any("one that stays quiet" in x and "volume-missing.toml" in x for x in e.value.problems)
+
+
+def test_contradicting_example_is_an_error(tmp_path):
+    d = _copy_rules(tmp_path)
+    p = d / "mounted-read-only.toml"
+    p.write_text(p.read_text().replace('facts = { "mount.rw" = true }\nexpect = "quiet"',
+                                       'facts = { "mount.rw" = true }\nexpect = "fires"'))
+    with pytest.raises(rules.RulesError) as e:
+        rules.load([d], bundled=False)
+    assert any("expects 'fires' but the rule is 'quiet'" in x for x in e.value.problems)
+
+
+def test_malformed_toml_is_one_line(tmp_path, cli):
+    d = _copy_rules(tmp_path)
+    (d / "volume-missing.toml").write_text("id = \n")
+    code, out, _ = cli("rules", "lint", str(d))
+    assert code == 2 and "volume-missing.toml: not valid TOML" in out
+
+
+def test_id_must_match_file(tmp_path):
+    d = _copy_rules(tmp_path)
+    shutil.move(d / "volume-missing.toml", d / "volume-gone.toml")
+    with pytest.raises(rules.RulesError) as e:
+        rules.load([d], bundled=False)
+    assert any("must equal the file name 'volume-gone'" in x for x in e.value.problems)
+
+
+def test_user_rule_overrides_bundled(tmp_path, cli, monkeypatch):
+    d = tmp_path / "mine"
+    d.mkdir()
+    src = (rules.bundled_rules_dir() / "volume-missing.toml").read_text()
+    (d / "volume-missing.toml").write_text(src.replace('title = "The volume does not exist"',
+                                                       'title = "Our course: the volume is not there"'))
+    code, out, _ = cli("rules", "list", "--rules-dir", str(d))
+    assert code == 0
+    assert "Our course: the volume is not there" in out and "replaces the bundled one" in out
+    monkeypatch.setenv("VOLDOCTOR_RULES_PATH", str(d))
+    code, out, _ = cli("rules", "show", "volume-missing")
+    assert "replaces the bundled rule" in out
+
+
+def test_rules_lint_bundled_ok(cli):
+    code, out, _ = cli("rules", "lint")
+    assert code == 0 and out.startswith("ok:")
+
+
+def test_rules_show_unknown_suggests(cli):
+    code, out, err = cli("rules", "show", "uid-mismatc")
+    assert code == 2 and "did you mean 'uid-mismatch'" in err
+
+
+def test_templates_only_use_known_facts():
+    for r in ALL_RULES:
+        for name in rules.TEMPLATE_RE.findall(" ".join((r.message, r.why, *r.fix))):
+            assert name in FACTS
+
+
+def test_readme_table_matches_rules():
+    """The README's symptom/rule table is kept in step with rules/."""
+    text = (ROOT / "README.md").read_text()
+    rows = re.findall(r"^\| `([a-z0-9-]+)` \| ([^|]+) \| ([^|]*) \|$", text, re.M)
+    table = {sid: {r.strip(" `") for r in rs.split(",") if r.strip()} for sid, _, rs in rows}
+    expect = {sid: {r.id for r in RULES.for_symptom(sid)} for sid in RULES.symptoms}
+    assert table == expect

@@ -2,7 +2,7 @@
 """Symptom accuracy on labelled phrasings: top-1, top-3, per symptom, confusions.
 
 Usage: python bench/accuracy.py [FILE.jsonl ...]
-(default: tests/data/phrasings.jsonl if present, and ../shared/eval/symptoms-dev.jsonl)
+(default: tests/data/phrasings.jsonl)
 Rows labelled `other` count as right when nothing is matched with confidence.
 """
 
@@ -46,8 +46,7 @@ def evaluate(rows, symptoms):
 
 
 def main(argv):
-    files = [Path(a) for a in argv] or [p for p in (ROOT / "tests/data/phrasings.jsonl",
-                                                   ROOT.parent / "shared/eval/symptoms-dev.jsonl") if p.exists()]
+    files = [Path(a) for a in argv] or [ROOT / "tests/data/phrasings.jsonl"]
     rows = [json.loads(l) for f in files for l in f.read_text().splitlines() if l.strip()]
     symptoms = rules.load().symptoms
     known = set(symptoms) | {"other"}

@@ -249,3 +249,18 @@ def test_context_leads_to_the_daemon(cli_json, daemon_host, tmp_path, monkeypatc
     code, out = cli_json("diagnose", "volume not found", "--volume", "surely-not-there-123")
     assert out["daemon"]["reachable"] is True and out["daemon"]["context"] == "course"
     assert out["diagnoses"][0]["rule"] == "volume-missing"
+
+
+def test_tls_without_certificates(cli_json, tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:9")
+    monkeypatch.setenv("DOCKER_TLS_VERIFY", "1")
+    monkeypatch.setenv("DOCKER_CERT_PATH", str(tmp_path))
+    code, out = cli_json("diagnose", "volume not found", "--timeout", "2")
+    assert code == 3 and out["daemon"]["error"]["kind"] == "tls"
+    assert out["diagnoses"][0]["rule"] == "daemon-endpoint-wrong"
+
+
+def test_ssh_endpoint_failure_is_named(cli_json):
+    code, out = cli_json("diagnose", "volume not found", "--host", "ssh://nobody@127.0.0.1:1", "--timeout", "2")
+    assert code == 3 and out["daemon"]["error"]["kind"] in ("ssh", "connection-refused")
+    assert "ssh://nobody@127.0.0.1:1" in out["diagnoses"][0]["message"]

@@ -1,0 +1,53 @@
+"""The command line: offline answers, JSON Lines, usage errors."""
+
+from __future__ import annotations
+
+import json
+
+
+def test_offline_never_asks_a_daemon(cli_json, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    code, out = cli_json("diagnose", "--offline", "volume not found")
+    assert code == 0
+    assert out["symptom"]["id"] == "volume-not-found"
+    assert out["daemon"]["offline"] is True and out["diagnoses"] == []
+    assert out["advice"]
+
+
+def test_json_shape(cli_json):
+    code, out = cli_json("diagnose", "--offline", "volume problem")
+    assert set(out) >= {"version", "input", "symptom", "candidates", "entities", "diagnoses", "daemon"}
+    assert out["version"] == 1 and out["symptom"] is None
+    assert all(set(c) == {"id", "title", "score"} for c in out["candidates"])
+    assert set(out["entities"]) == {"volumes", "containers", "paths"}
+
+
+def test_json_lines_from_stdin(cli, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("volume not found\n\npermission denied\nhow do I bake bread\n"))
+    code, out, err = cli("diagnose", "--offline", "-")
+    rows = [json.loads(l) for l in out.splitlines()]
+    assert [r["symptom"]["id"] if r["symptom"] else None for r in rows] == ["volume-not-found", "permission-denied", None]
+
+
+def test_weak_match_text_asks(cli):
+    code, out, err = cli("diagnose", "--offline", "volume problem")
+    assert code == 0 and "Did you mean" in out and "1." in out
+
+
+def test_usage_errors_exit_2(cli):
+    code, out, err = cli("diagnose", "--timeout", "0", "x")
+    assert code == 2 and "--timeout" in err
+    code, out, err = cli("diagnose", "--volume", "", "x")
+    assert code == 2
+
+
+def test_bad_option_exit_2(capsys):
+    import pytest
+
+    from voldoctor.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["diagnose", "--bogus"])
+    assert e.value.code == 2

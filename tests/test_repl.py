@@ -1,0 +1,182 @@
+"""The prompt layer: prompt_toolkit pipe input, plain stdin, and a real terminal."""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+
+import pytest
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from test_session import snapshot, talk
+from voldoctor import repl
+
+
+class Capture(DummyOutput):
+    """DummyOutput that keeps what was written, for reading the answers."""
+
+    def __init__(self):
+        super().__init__()
+        self.buf = []
+
+    def write(self, data):
+        self.buf.append(data)
+
+    def write_raw(self, data):
+        self.buf.append(data)
+
+    @property
+    def text(self):
+        return "".join(self.buf)
+
+
+def test_pipe_input_conversation(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    s, _ = talk(snapshot("volume-typo"))
+    out = Capture()
+    with create_pipe_input() as inp, create_app_session(input=inp, output=out):
+        inp.send_text("volume not found\rmy_data\rwhy\r/quit\r")
+        code = repl.run_tty(s, "banner", color=False, input=inp, output=out)
+    assert code == 0
+    assert "near miss" in out.text and "Docker treats every different spelling" in out.text
+    assert (tmp_path / "voldoctor" / "history").read_text().count("volume not found") == 1
+
+
+def test_ctrl_c_clears_and_ctrl_d_exits(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    s, _ = talk(snapshot("volume-typo"))
+    out = Capture()
+    with create_pipe_input() as inp, create_app_session(input=inp, output=out):
+        inp.send_text("half a line\x03/volumes\r\x04")
+        code = repl.run_tty(s, "banner", color=False, input=inp, output=out)
+    assert code == 0 and "my-data" in out.text
+    assert [t for t, _ in s.transcript] == ["/volumes"]
+
+
+def test_unwritable_history_warns_once_and_goes_on(tmp_path, monkeypatch):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    (ro / "voldoctor").write_text("a file where a folder should be")
+    monkeypatch.setenv("XDG_STATE_HOME", str(ro))
+    s, _ = talk(snapshot("volume-typo"))
+    out = Capture()
+    with create_pipe_input() as inp, create_app_session(input=inp, output=out):
+        inp.send_text("/volumes\r/quit\r")
+        repl.run_tty(s, "banner", color=False, input=inp, output=out)
+    assert out.text.count("cannot keep history") == 1 and "my-data" in out.text
+
+
+def test_completer_offers_names_and_commands():
+    from prompt_toolkit.document import Document
+
+    s, _ = talk(snapshot("healthy-permission"))
+    c = repl._completer(s)
+    words = lambda t: [x.text for x in c.get_completions(Document(t), None)]  # noqa: E731
+    assert "/help" in words("/he")
+    assert "my-data" in words("/focus volume my")
+    assert "vdt-lab" in words("/focus container vdt")
+    s.handle("volume not found")
+    assert "my-data" in words("my")
+
+
+def test_completer_never_raises():
+    from prompt_toolkit.document import Document
+
+    s, _ = talk(snapshot("healthy-permission"))
+
+    def broken(kind):
+        raise RuntimeError("boom")
+
+    s.names = broken
+    c = repl._completer(s)
+    assert list(c.get_completions(Document("my"), None)) == []
+
+
+def test_plain_stdin_pipe(tmp_path):
+    snap = tmp_path / "s.json"
+    import json
+    from voldoctor import state as st
+
+    snap.write_text(st.dump(snapshot("volume-typo")))
+    p = subprocess.run([sys.executable, "-m", "voldoctor", "--snapshot", str(snap)],
+                       input="volume not found\nmy_data\nwhy\n", capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0
+    assert "\x1b[" not in p.stdout  # no ANSI when not a terminal
+    assert "replaying a snapshot" in p.stdout
+    assert "near miss" in p.stdout and "Docker treats every different spelling" in p.stdout
+
+
+# ------------------------------------------------------------ a real terminal
+
+
+class Pty:
+    def __init__(self, argv, env):
+        import pty
+
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.execvpe(argv[0], argv, env)
+        self.screen = b""
+
+    def read_until(self, pattern: str, timeout=20.0) -> str:
+        deadline = time.monotonic() + timeout
+        rx = re.compile(pattern)
+        while time.monotonic() < deadline:
+            if rx.search(self.clean()):
+                return self.clean()
+            r, _, _ = select.select([self.fd], [], [], 0.2)
+            if r:
+                try:
+                    self.screen += os.read(self.fd, 65536)
+                except OSError:
+                    break
+        raise AssertionError(f"did not see {pattern!r}; screen so far:\n{self.clean()[-3000:]}")
+
+    def clean(self) -> str:
+        t = self.screen.decode("utf-8", "replace")
+        return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r", "", t)
+
+    def send(self, text: str):
+        os.write(self.fd, text.encode())
+
+    def close(self):
+        try:
+            os.kill(self.pid, 9)
+        except ProcessLookupError:
+            pass
+        os.waitpid(self.pid, 0)
+
+
+@pytest.mark.live
+def test_real_terminal_session(lab, daemon_host, tmp_path):
+    lab.volume("my-data")
+    env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_CONTEXT",)}
+    env.update(DOCKER_HOST=daemon_host, XDG_STATE_HOME=str(tmp_path), TERM="xterm", COLUMNS="120", LINES="40",
+               PROMPT_TOOLKIT_NO_CPR="1")
+    t = Pty([sys.executable, "-m", "voldoctor"], env)
+    try:
+        t.read_until(r"you>")
+        t.send("my volume isnt foud\r")
+        t.read_until(r"Which volume is it about\?")
+        t.send("/focus volume my\t")  # Tab completes the real volume name
+        t.read_until(r"/focus volume my-data")
+        t.send("\x15")  # clear the line (Ctrl-U) and answer the question instead
+        t.send("my_data\r")
+        t.read_until(r"there is my-data")
+        t.send("why\r")
+        t.read_until(r"Docker treats every different spelling")
+        lab.api.create_volume("my_data")  # the learner applies the fix
+        lab.volumes.append("my_data")
+        t.send("check again\r")
+        screen = t.read_until(r"Fixed: The volume name is a near miss")
+        assert "my_data now exists." in screen
+        t.send("/quit\r")
+        time.sleep(0.3)
+    finally:
+        t.close()

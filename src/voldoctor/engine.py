@@ -90,7 +90,7 @@ class Answer:
     diagnoses: tuple[Diagnosis, ...]
     state: Optional[DaemonState]
     offline: bool = False
-    needs: Optional[str] = None  # "volume" or "container" when the question lacks its target
+    needs: Optional[str] = None  # "volume", "container" or "path" when the question lacks its target
     notes: tuple[str, ...] = ()
     advice: tuple[str, ...] = ()
     checked_symptoms: tuple[str, ...] = field(default_factory=tuple)
@@ -174,10 +174,12 @@ def answer(
         for ref in q.containers:
             if state.container(ref) is None:
                 notes.append(f"There is no container named {ref!r} on this daemon.")
-        if m.symptom and ruleset.symptoms[m.symptom.id].needs == "volume" and not q.volumes:
+        need = ruleset.symptoms[m.symptom.id].needs if m.symptom else "nothing"
+        if need == "volume" and not q.volumes:
             needs = "volume"
-        elif m.symptom and ruleset.symptoms[m.symptom.id].needs == "container" and not subs.get("container") \
-                and not subs.get("mount"):
+        elif need == "path" and not q.paths and not diags:
+            needs = "path"
+        elif need == "container" and not subs.get("container") and not subs.get("mount"):
             needs = "container"
     return Answer(text, m, ents, tuple(diags), state, notes=tuple(notes), needs=needs, advice=advice,
                   checked_symptoms=tuple(sym_ids))

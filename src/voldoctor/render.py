@@ -136,7 +136,10 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
             bits.append("path " + ", ".join(ents.paths))
         lines.append(safe("Picked up: " + "; ".join(bits) + "."))
     lines += [safe(n) for n in a.notes]
-    if a.needs:
+    if a.needs == "path":
+        lines.append("Which folder inside the container holds the data? Name it in the question, "
+                     "e.g. \"data in /app/data is gone after docker rm\".")
+    elif a.needs:
         lines.append(f"Which {a.needs}? Name it with --{a.needs} NAME.")
         if a.needs == "volume" and st is not None and st.volumes:
             names = [v.name for v in st.volumes][:8]

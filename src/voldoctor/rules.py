@@ -164,7 +164,7 @@ class Symptom(_Model):
     phrases: tuple[str, ...] = Field(min_length=1)
     errors: tuple[ErrorPattern, ...] = ()
     keywords: tuple[str, ...] = ()
-    needs: Literal["nothing", "volume", "container"] = "nothing"
+    needs: Literal["nothing", "volume", "container", "path"] = "nothing"
     advice: tuple[str, ...] = Field(min_length=1)
     source: str = Field(min_length=3)
 

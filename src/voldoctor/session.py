@@ -59,7 +59,7 @@ class Reply:
 
 @dataclass
 class Pending:
-    kind: str  # "symptom" (choose a candidate) or "volume" / "container" (name a target)
+    kind: str  # "symptom" (choose a candidate) or "volume" / "container" / "path" (name a target)
     text: str  # the question that led here
     options: list[str]
     candidates: tuple[Candidate, ...] = ()
@@ -145,6 +145,15 @@ class Session:
                 have = [c.name for c in sorted(st.containers, key=lambda c: -c.created)]
         return list(dict.fromkeys([*self.recent[kind], *have]))
 
+    def paths(self) -> list[str]:
+        """Likely data paths: the focus, the mount points of containers, the lab's own."""
+        st = self.state
+        found = [self.focus.path] if self.focus.path else []
+        if st is not None and st.reachable:
+            for c in sorted(st.containers, key=lambda c: -c.created):
+                found += [m.destination for m in c.mounts]
+        return list(dict.fromkeys([*found, "/app/data"]))
+
     def _use(self, kind: str, name: Optional[str]) -> None:
         if not name:
             return
@@ -170,7 +179,7 @@ class Session:
         return reply
 
     def _handle(self, text: str) -> Reply:
-        if text.startswith("/"):
+        if text.startswith("/") and "/" not in text.split()[0][1:]:  # "/app/data" is a path, not a command
             name, _, arg = text[1:].partition(" ")
             cmd = COMMANDS.get(name.lower())
             if cmd is None:
@@ -183,7 +192,10 @@ class Session:
             if r is not None:
                 return r
         kind = self._follow_up(text)
-        if kind is not None and self.last is not None:
+        if kind is not None:
+            if self.last is None:
+                return Reply().add("Tell me first what went wrong: a symptom in your words, an error message, "
+                                   "or the docker command you ran.")
             return {"why": self._why, "fix": self._fix, "else": self._else, "recheck": self._recheck}[kind]()
         return self._ask(text)
 
@@ -224,6 +236,15 @@ class Session:
             cont = self.focus.container
         a = engine.answer(text, self.rules, src, volume=vol, container=cont, prior=m)
         note = self._remember_state(a.state)
+        if a.needs == "path":
+            self.pending = Pending("path", text, self.paths(), m.candidates)
+            r = Reply()
+            if note:
+                r.add(note, "warning")
+            r.add(f"{sym.title}. Which folder inside the container holds the data your app writes?")
+            for i, n in enumerate(self.pending.options[:6], 1):
+                r.add(f"  {i}. {safe(n)}")
+            return r.add("Give a number or a path such as /app/data.", "dim")
         if a.needs in ("volume", "container"):
             self.pending = Pending(a.needs, text, self.names(a.needs), m.candidates)
             r = Reply()
@@ -273,6 +294,13 @@ class Session:
             chosen = Match(cand, tuple(c for c in p.candidates if c.id != choice), prior.entities, "chosen")
             self.pending = None
             return self._ask(p.text, prior=chosen)
+        if p.kind == "path":
+            path = choice or next((w.strip("'\"`,.") for w in text.split() if w.startswith(("/", "'/", '"/'))), None)
+            self.pending = None
+            if path is None:
+                return None  # not a path: a new message
+            self.focus.path = path
+            return self._ask(f"{p.text} (data in {path})")
         # a volume or container name
         name = choice or text.split()[0].strip("'\"`")
         if choice is None and (self._follow_up(text) or len(text.split()) > 2):

@@ -63,6 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (ls, s, li):
         _common(p)
 
+    ck = sub.add_parser("check", help="the pre-lab checklist (exit 0 ready, 1 something failed)")
+    _common(ck)
+    ck.add_argument("--json", action="store_true", help="print one JSON object")
+    ck.add_argument("--strict", action="store_true", help="warnings fail too")
+    ck.add_argument("--only", nargs="+", default=[], metavar="ID", help="run only these checks")
+    ck.add_argument("--skip", nargs="+", default=[], metavar="ID", help="leave these checks out")
+    ck.add_argument("--list", action="store_true", help="print the check ids and exit")
+    ck.add_argument("--lab", metavar="FILE", help="a TOML lab profile (image, port, volume, path)")
+    ck.add_argument("--image", help="the image for the round trip (default: the lab image, if present)")
+    ck.add_argument("--pull", action="store_true", help="pull the lab image if it is missing")
+    ck.add_argument("--ascii", action="store_true", help="ASCII markers instead of ✓ ! ✗")
+
     sn = sub.add_parser("snapshot", help="save the daemon's state as JSON, for replay")
     _common(sn)
     sn.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
@@ -79,6 +91,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             return cmd_rules(args, parser)
         if args.cmd == "snapshot":
             return cmd_snapshot(args)
+        if args.cmd == "check":
+            return cmd_check(args)
         return cmd_repl(args)
     except UsageError as e:
         print(f"voldoctor: {e}", file=sys.stderr)
@@ -219,6 +233,74 @@ def cmd_snapshot(args) -> int:
         print(f"voldoctor: daemon unreachable: {snap.error.one_line() if snap.error else '?'}", file=sys.stderr)
         return EXIT_DAEMON
     return EXIT_OK
+
+
+def cmd_check(args) -> int:
+    import time
+
+    from voldoctor import check, render
+
+    if args.list:
+        for c in check.CHECKS:
+            print(f"{c.id:<18} {c.title}")
+        return EXIT_OK
+    for i in [*args.only, *args.skip]:
+        if i not in check.ids():
+            from voldoctor.rules import did_you_mean
+
+            raise UsageError(f"no check {i!r}{did_you_mean(i, check.ids())}; voldoctor check --list shows them")
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be more than 0 seconds")
+    try:
+        profile = check.load_profile(args.lab)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    ctx = check.Context(profile=profile, timeout=args.timeout, image=args.image, pull=args.pull)
+    t0 = time.monotonic()
+    if args.snapshot:
+        from voldoctor.state import SnapshotError, load
+
+        try:
+            ctx.state = load(args.snapshot)
+        except SnapshotError as e:
+            raise UsageError(str(e)) from None
+    else:
+        from voldoctor import daemon
+
+        try:
+            ctx.endpoint = daemon.resolve_endpoint(args.host)
+            ctx.state = daemon.collect(ctx.endpoint, args.timeout)
+        except daemon.EndpointError as e:
+            ctx.endpoint_error = e.error
+            ctx.state = daemon.unreachable(e.error)
+    tty = sys.stdout.isatty() and not args.json
+    unicode = render.unicode_ok() and not args.ascii
+    color = tty and not (args.no_color or os.environ.get("NO_COLOR"))
+    spin = sys.stderr.isatty() and not args.json
+
+    def start(c):
+        if spin:
+            sys.stderr.write(f"\r\x1b[2K  ... {c.title}")
+            sys.stderr.flush()
+
+    def done(c, r):
+        if spin:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+        if not args.json:
+            print(render.check_line(c, r, unicode, color), flush=True)
+
+    if not args.json:
+        where = ctx.state.endpoint.url if ctx.state is not None else "?"
+        print(f"voldoctor check: {render.safe(where)}" + (" (replaying a snapshot)" if ctx.replay else ""))
+    results = check.run_checks(ctx, check.selected(args.only, args.skip), start, done)
+    s = check.summary(results, args.strict)
+    if args.json:
+        print(render.to_json(render.check_json(results, s, ctx.state.endpoint.url if ctx.state else None,
+                                               ctx.replay)))
+    else:
+        print(render.check_summary_line(s, time.monotonic() - t0))
+    return s["exit_code"]
 
 
 def cmd_repl(args) -> int:

@@ -31,6 +31,7 @@ from voldoctor.state import (
     Endpoint,
     Mount,
     PathStat,
+    Port,
     Volume,
 )
 
@@ -343,6 +344,7 @@ def _info(ver: dict, info: dict) -> DaemonInfo:
         rootless="rootless" in sec,
         desktop="Docker Desktop" in os_name or str(info.get("Name") or "") == "docker-desktop",
         name=str(info.get("Name") or ""),
+        volume_drivers=tuple((info.get("Plugins") or {}).get("Volume") or ()),
     )
 
 
@@ -378,6 +380,11 @@ def _container(c: dict) -> Container:
                 driver=m.get("Driver") or "",
             )
             for m in (c.get("Mounts") or [])
+        ),
+        ports=tuple(
+            Port(private=int(p.get("PrivatePort") or 0), public=p.get("PublicPort"), ip=p.get("IP") or "",
+                 proto=p.get("Type") or "tcp")
+            for p in (c.get("Ports") or [])
         ),
     )
 
@@ -433,3 +440,152 @@ def _stat_paths(state: DaemonState) -> dict[str, PathStat]:
             continue
         out[p] = PathStat(uid=st.st_uid, gid=st.st_gid, mode=stat.S_IMODE(st.st_mode), is_dir=stat.S_ISDIR(st.st_mode))
     return out
+
+
+# ------------------------------------------------------------ probes (writes)
+
+PROBE_LABEL = "io.voldoctor.probe"
+
+
+class Prober:
+    """The few writes voldoctor ever makes: its own scratch volumes and
+    containers, each labelled io.voldoctor.probe=1 and removed by the caller's
+    `finally`. Errors surface as DaemonError values inside ProbeError."""
+
+    def __init__(self, ep: Endpoint, timeout: float):
+        self.ep = ep
+        self.timeout = timeout
+        self.col = Collector(ep, timeout)
+        self.col.connect()
+        self.api = self.col.client
+        self.made_volumes: list[str] = []
+        self.made_containers: list[str] = []
+
+    def _fresh(self, seconds: Optional[float] = None):
+        self.col.deadline = time.monotonic() + (seconds or self.timeout)
+
+    def call(self, fn, *args, seconds: Optional[float] = None, **kwargs):
+        self._fresh(seconds)
+        try:
+            return self.col._call(fn, *args, **kwargs)
+        except Exception as e:
+            if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise ProbeError(classify(e, self.ep, seconds or self.timeout), e) from None
+
+    def image_present(self, ref: str) -> bool:
+        import docker.errors
+
+        try:
+            self.call(self.api.inspect_image, ref)
+            return True
+        except ProbeError as e:
+            if isinstance(e.cause, docker.errors.NotFound):
+                return False
+            raise
+
+    def pull(self, ref: str, seconds: float = 600) -> None:
+        repo, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "latest")
+        self.call(self.api.pull, repo, tag=tag or "latest", seconds=seconds)
+
+    def create_volume(self, name: str) -> str:
+        self.made_volumes.append(name)
+        self.call(self.api.create_volume, name, labels={PROBE_LABEL: "1"})
+        return name
+
+    def inspect_volume(self, name: str) -> dict:
+        return self.call(self.api.inspect_volume, name)
+
+    def run(self, image: str, script: str, *, binds: list[str], user: Optional[str] = None,
+            seconds: float = 30) -> tuple[int, str]:
+        """Run a shell script in a labelled container to its end; returns exit
+        code and output, and removes the container."""
+        hc = self.api.create_host_config(binds=binds, network_mode="none")
+        c = self.call(self.api.create_container, image, [script], user=user, host_config=hc,
+                      labels={PROBE_LABEL: "1"}, entrypoint=["/bin/sh", "-c"], network_disabled=True)
+        cid = c["Id"]
+        self.made_containers.append(cid)
+        try:
+            self.call(self.api.start, cid)
+            code = self.call(self.api.wait, cid, seconds=seconds)["StatusCode"]
+            logs = self.call(self.api.logs, cid).decode("utf-8", "replace")
+            return int(code), logs
+        finally:
+            self.remove_container(cid)
+
+    def remove_container(self, cid: str) -> None:
+        import docker.errors
+
+        try:
+            self._fresh()
+            self.col._call(self.api.remove_container, cid, force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+        if cid in self.made_containers:
+            self.made_containers.remove(cid)
+
+    def remove_volume(self, name: str) -> None:
+        import docker.errors
+
+        try:
+            self._fresh()
+            self.col._call(self.api.remove_volume, name, force=True)
+        except docker.errors.NotFound:
+            pass
+        if name in self.made_volumes:
+            self.made_volumes.remove(name)
+
+    def cleanup(self) -> list[str]:
+        """Remove everything this prober made; returns what could not be removed."""
+        left = []
+        for cid in list(self.made_containers):
+            try:
+                self.remove_container(cid)
+            except Exception as e:  # keep going: every object gets its chance
+                left.append(f"container {cid[:12]} ({_short(e)})")
+        for v in list(self.made_volumes):
+            try:
+                self.remove_volume(v)
+            except Exception as e:
+                left.append(f"volume {v} ({_short(e)})")
+        return left
+
+    def remove_stale(self, older_than: float) -> list[str]:
+        """Remove labelled objects an earlier, interrupted run left behind."""
+        import docker.errors
+
+        removed = []
+        now = time.time()
+        flt = {"label": f"{PROBE_LABEL}=1"}
+        for c in self.call(self.api.containers, all=True, filters=flt):
+            if now - int(c.get("Created") or 0) >= older_than:
+                self.remove_container(c["Id"])
+                removed.append(f"container {c['Id'][:12]}")
+        for v in (self.call(self.api.volumes, filters=flt) or {}).get("Volumes") or []:
+            created = _parse_time(v.get("CreatedAt") or "")
+            if created is None or now - created >= older_than:
+                try:
+                    self.remove_volume(v["Name"])
+                    removed.append(f"volume {v['Name']}")
+                except docker.errors.APIError:
+                    pass  # still in use by a live run
+        return removed
+
+    def close(self):
+        self.col.close()
+
+
+class ProbeError(Exception):
+    def __init__(self, error: DaemonError, cause: BaseException):
+        self.error = error
+        self.cause = cause
+        super().__init__(error.detail)
+
+
+def _parse_time(text: str) -> Optional[float]:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None

@@ -203,3 +203,38 @@ def symptom_text(sym: Symptom, rs: RuleSet) -> str:
 
 def version_text() -> str:
     return f"voldoctor {__version__}\n"
+
+
+# ------------------------------------------------------------ check
+
+CHECK_MARKS = {"pass": ("✓", "+"), "warn": ("!", "!"), "fail": ("✗", "x"), "skip": ("-", "-")}
+ANSI = {"pass": "\x1b[32m", "warn": "\x1b[33m", "fail": "\x1b[31m", "skip": "\x1b[2m"}
+
+
+def check_line(c, r, unicode: bool, color: bool) -> str:
+    m = CHECK_MARKS[r.status][0 if unicode else 1]
+    head = f"[{m}] {c.title}: {safe(r.message)}"
+    if color:
+        head = f"{ANSI[r.status]}[{m}]\x1b[0m {c.title}: {safe(r.message)}" if r.status != "skip" \
+            else f"{ANSI['skip']}[{m}] {c.title}: {safe(r.message)}\x1b[0m"
+    lines = [head]
+    arrow = "→" if unicode else "->"
+    lines += [f"      {arrow} {safe(f)}" for f in r.fix if r.status in ("fail", "warn")]
+    return "\n".join(lines)
+
+
+def check_summary_line(s: dict, seconds: float) -> str:
+    parts = [f"{s['pass']} passed", plural(s["warn"], "warning"), f"{s['fail']} failed", f"{s['skip']} skipped"]
+    verdict = "ready for the lab" if s["exit_code"] == 0 else "not ready yet: fix what failed above"
+    return f"Summary: {', '.join(parts)} in {seconds:.1f}s; {verdict}."
+
+
+def check_json(results, s: dict, endpoint: Optional[str], replay: bool) -> dict:
+    return {
+        "version": 1,
+        "endpoint": endpoint,
+        "replay": replay,
+        "checks": [{"id": c.id, "title": c.title, "status": r.status, "message": r.message, "fix": list(r.fix),
+                    "duration_ms": r.duration_ms} for c, r in results],
+        "summary": s,
+    }

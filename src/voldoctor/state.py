@@ -48,6 +48,7 @@ class DaemonInfo(_Value):
     rootless: bool = False
     desktop: bool = False
     name: str = ""
+    volume_drivers: tuple[str, ...] = ()
 
 
 class PathStat(_Value):
@@ -91,6 +92,13 @@ class ContainerDetail(_Value):
     passwd: Optional[str] = None  # the image's /etc/passwd, when the user is a name
 
 
+class Port(_Value):
+    private: int
+    public: Optional[int] = None
+    ip: str = ""
+    proto: str = "tcp"
+
+
 class Container(_Value):
     id: str
     name: str
@@ -101,6 +109,7 @@ class Container(_Value):
     created: int = 0
     labels: dict[str, str] = {}
     mounts: tuple[Mount, ...] = ()
+    ports: tuple[Port, ...] = ()
     detail: Optional[ContainerDetail] = None
 
     @property

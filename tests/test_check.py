@@ -1,0 +1,206 @@
+"""`voldoctor check` on the private daemon: every check in its pass and fail states."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from test_daemon import _server
+from voldoctor import check
+
+LABEL = {"label": "io.voldoctor.probe=1"}
+
+
+@pytest.fixture
+def profile(tmp_path):
+    def make(**kw):
+        p = tmp_path / "lab.toml"
+        base = {"image": "vdt-busybox:latest", "port": _free_port(), "volume": "my-data", "path": "/app/data"}
+        base.update(kw)
+        p.write_text("\n".join(f"{k} = {json.dumps(v)}" for k, v in base.items()) + "\n")
+        return str(p)
+
+    return make
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _by_id(out):
+    return {c["id"]: c for c in out["checks"]}
+
+
+def _labelled(lab):
+    return (lab.api.containers(all=True, filters=LABEL), (lab.api.volumes(filters=LABEL) or {}).get("Volumes") or [])
+
+
+@pytest.mark.live
+def test_healthy_machine_all_pass(on_daemon, cli_json, profile, lab):
+    code, out = cli_json("check", "--lab", profile())
+    assert code == 0, out
+    st = {c["id"]: c["status"] for c in out["checks"]}
+    assert set(st) == set(check.ids())
+    assert all(v == "pass" for v in st.values()), st
+    assert out["summary"]["fail"] == 0 and out["summary"]["exit_code"] == 0
+    assert all(set(c) == {"id", "title", "status", "message", "fix", "duration_ms"} for c in out["checks"])
+    assert "wrote a file" in _by_id(out)["roundtrip"]["message"]
+    assert _labelled(lab) == ([], [])
+
+
+@pytest.mark.live
+def test_image_absent_warns_and_strict_fails(on_daemon, cli_json, profile):
+    p = profile(image="vdt-not-here:latest")
+    code, out = cli_json("check", "--lab", p)
+    c = _by_id(out)
+    assert code == 0
+    assert c["lab-image"]["status"] == "warn" and "docker pull vdt-not-here:latest" in c["lab-image"]["fix"][0]
+    assert c["roundtrip"]["status"] == "skip" and "--image" in c["roundtrip"]["message"]
+    code, out = cli_json("check", "--lab", p, "--strict")
+    assert code == 1
+
+
+@pytest.mark.live
+def test_port_taken(on_daemon, cli_json, profile):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        code, out = cli_json("check", "--lab", profile(port=port), "--only", "lab-port")
+    assert code == 1
+    assert _by_id(out)["lab-port"]["status"] == "fail" and str(port) in _by_id(out)["lab-port"]["message"]
+
+
+@pytest.mark.live
+def test_leftover_volume_is_information(on_daemon, cli_json, profile, lab):
+    lab.volume("my-data")
+    code, out = cli_json("check", "--lab", profile(), "--only", "leftovers")
+    c = _by_id(out)["leftovers"]
+    assert code == 0 and c["status"] == "pass" and "volume my-data" in c["message"]
+
+
+def test_daemon_down_fails_fast_and_skips_children(cli_json, tmp_path, profile):
+    t0 = time.monotonic()
+    code, out = cli_json("check", "--host", f"unix://{tmp_path}/none.sock", "--lab", profile())
+    assert time.monotonic() - t0 < 3
+    c = _by_id(out)
+    assert code == 1 and c["socket"]["status"] == "fail" and "no socket" in c["socket"]["message"]
+    assert c["socket"]["fix"]
+    assert c["daemon"]["status"] == "skip" and "socket failed" in c["daemon"]["message"]
+    assert c["roundtrip"]["status"] == "skip"
+
+
+def test_hung_daemon_is_a_timeout_failure(cli_json, tmp_path, profile):
+    path = tmp_path / "docker.sock"
+
+    def hang(conn, stop):
+        stop.wait(30)
+        conn.close()
+
+    srv, stop, t = _server(path, hang)
+    try:
+        t0 = time.monotonic()
+        code, out = cli_json("check", "--host", f"unix://{path}", "--timeout", "1", "--lab", profile())
+        took = time.monotonic() - t0
+    finally:
+        stop.set()
+        srv.close()
+    assert code == 1 and took < 2.5
+    assert "did not answer within 1s" in _by_id(out)["daemon"]["message"]
+
+
+@pytest.mark.live
+def test_socket_unreadable_for_non_root(daemon_host, profile):
+    import docker, docker.errors, docker.utils, requests.exceptions  # noqa: E401,F401  (before the fork)
+
+    from voldoctor import daemon, rules
+
+    rules.load()
+    prof = check.load_profile(profile())
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setresgid(65534, 65534, 65534)
+            os.setresuid(65534, 65534, 65534)
+            ep = daemon.resolve_endpoint(daemon_host)
+            ctx = check.Context(profile=prof, timeout=5, endpoint=ep, state=daemon.collect(ep, 5))
+            res = check.run_checks(ctx, check.selected([], ["lab-port"]))
+            os.write(w, json.dumps({c.id: [r.status, r.message] for c, r in res}).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    data = b""
+    while chunk := os.read(r, 65536):
+        data += chunk
+    os.waitpid(pid, 0)
+    got = json.loads(data)
+    assert got["socket"][0] == "fail" and "not allowed to open it" in got["socket"][1]
+    assert got["daemon"][0] == "skip"
+
+
+def test_list_and_unknown_ids(cli):
+    code, out, err = cli("check", "--list")
+    assert code == 0 and all(i in out for i in check.ids())
+    code, out, err = cli("check", "--only", "rondtrip")
+    assert code == 2 and "did you mean 'roundtrip'" in err
+
+
+def test_bad_lab_profile(cli, tmp_path):
+    p = tmp_path / "lab.toml"
+    p.write_text('imgae = "x"\n')
+    code, out, err = cli("check", "--lab", str(p))
+    assert code == 2 and "lab.toml" in err and err.count("\n") == 1
+
+
+def test_replay_skips_what_needs_a_live_daemon(cli_json, tmp_path, profile):
+    from test_session import snapshot
+    from voldoctor import state as st
+
+    snap = tmp_path / "s.json"
+    snap.write_text(st.dump(snapshot("healthy-permission")))
+    code, out = cli_json("check", "--snapshot", str(snap), "--lab", profile())
+    c = _by_id(out)
+    assert out["replay"] is True
+    assert c["daemon"]["status"] == "pass"
+    assert c["roundtrip"]["status"] == "skip" and "replay" in c["roundtrip"]["message"]
+    assert "volume my-data" in c["leftovers"]["message"]
+
+
+@pytest.mark.live
+def test_stale_probe_objects_are_removed(on_daemon, cli_json, profile, lab, monkeypatch):
+    lab.api.create_volume("voldoctor-probe-crashed", labels={"io.voldoctor.probe": "1"})
+    monkeypatch.setattr(check, "STALE_AFTER", 0)
+    code, out = cli_json("check", "--lab", profile(), "--only", "scratch-volume")
+    assert "removed 1 leftover" in _by_id(out)["scratch-volume"]["message"]
+    assert _labelled(lab) == ([], [])
+
+
+@pytest.mark.live
+def test_sigint_mid_run_leaves_nothing(daemon_host, profile, lab):
+    """Interrupt the round trip at several moments; no labelled object survives."""
+    env = {**os.environ, "DOCKER_HOST": daemon_host}
+    p = profile()
+    hits = 0
+    for delay in (0.45, 0.6, 0.75, 0.9, 1.1):
+        proc = subprocess.Popen([sys.executable, "-m", "voldoctor", "check", "--lab", p, "--only", "roundtrip",
+                                 "roundtrip-nonroot", "scratch-volume"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        hits += proc.returncode == 130
+        assert "Traceback" not in err
+        assert _labelled(lab) == ([], []), (delay, out, err)
+    assert hits >= 1  # at least one interrupt landed while the checks ran

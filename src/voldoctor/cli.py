@@ -75,6 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--pull", action="store_true", help="pull the lab image if it is missing")
     ck.add_argument("--ascii", action="store_true", help="ASCII markers instead of ✓ ! ✗")
 
+    rp = sub.add_parser("report", help="a redacted report of this machine, for a TA")
+    _common(rp)
+    rp.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
+    rp.add_argument("--format", choices=["json", "markdown"], default=None,
+                    help="json (replayable) or markdown (to paste in a chat); default from the file name, else json")
+    rp.add_argument("--anonymize", action="store_true", help="also mask user names, host names and home paths")
+
+    sm = sub.add_parser("summarize", help="which problems a class has, from many JSON reports")
+    _common(sm)
+    sm.add_argument("reports", nargs="+", metavar="REPORT")
+    sm.add_argument("--json", action="store_true")
+
     sn = sub.add_parser("snapshot", help="save the daemon's state as JSON, for replay")
     _common(sn)
     sn.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
@@ -93,6 +105,10 @@ def main(argv: Optional[list[str]] = None) -> int:
             return cmd_snapshot(args)
         if args.cmd == "check":
             return cmd_check(args)
+        if args.cmd == "report":
+            return cmd_report(args)
+        if args.cmd == "summarize":
+            return cmd_summarize(args)
         return cmd_repl(args)
     except UsageError as e:
         print(f"voldoctor: {e}", file=sys.stderr)
@@ -215,11 +231,72 @@ def _is_complete(folder) -> bool:
     return (folder / "symptoms").is_dir()
 
 
+REPORT_INSPECT = 50  # a report is a one-off: it may look closely at more containers than a question does
+
+
+def live_or_saved_state(args):
+    """The whole state: a snapshot given with --snapshot, else the live daemon."""
+    source = state_source(args)
+    if source is None:
+        raise UsageError("this command needs a daemon or --snapshot")
+    if getattr(args, "snapshot", None):
+        return source(lambda s: [])
+    from voldoctor import daemon
+
+    try:
+        ep = daemon.resolve_endpoint(args.host)
+    except daemon.EndpointError as e:
+        return daemon.unreachable(e.error)
+    return daemon.collect(ep, args.timeout, lambda s: [c.id for c in sorted(s.containers, key=lambda c: -c.created)],
+                          max_inspect=REPORT_INSPECT)
+
+
+def write_output(path: str, text: str) -> None:
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror}") from None
+
+
+def cmd_report(args, conversation=None) -> int:
+    from voldoctor import render, report
+
+    rs = load_rules(args)
+    st = live_or_saved_state(args)
+    fmt = args.format or ("markdown" if args.output.endswith((".md", ".markdown")) else "json")
+    rep = report.build(st, rs, anonymize=args.anonymize, conversation=conversation)
+    text = report.markdown(rep) if fmt == "markdown" else render.to_json(rep) + "\n"
+    write_output(args.output, text)
+    if args.output != "-":
+        print(f"voldoctor: wrote a {fmt} report to {args.output} ({len(rep['findings'])} finding(s); "
+              f"{'anonymized' if args.anonymize else 'secrets masked'})", file=sys.stderr)
+    return EXIT_OK if st.reachable else EXIT_DAEMON
+
+
+def cmd_summarize(args) -> int:
+    from voldoctor import render, report
+
+    rs = load_rules(args)
+    s = report.summarize(args.reports, rs)
+    if args.json:
+        print(render.to_json(s))
+    else:
+        sys.stdout.write(report.summary_text(s))
+    if s["machines"] == 0:
+        for p in s["unreadable"]:
+            print(f"voldoctor: {p}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
 def cmd_snapshot(args) -> int:
     from voldoctor import state as st
 
-    source = state_source(args)
-    snap = source(lambda s: [c.id for c in s.containers])
+    snap = live_or_saved_state(args)
     text = st.dump(snap)
     if args.output == "-":
         print(text)

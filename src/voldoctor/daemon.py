@@ -281,6 +281,7 @@ def collect(
     ep: Endpoint,
     timeout: float = 10.0,
     pick: Optional[Callable[[DaemonState], list[str]]] = None,
+    max_inspect: int = MAX_INSPECT,
 ) -> DaemonState:
     """Read the daemon's state. Never raises for daemon trouble: an unreachable
     daemon comes back as a state with reachable=False and the error."""
@@ -300,7 +301,7 @@ def collect(
             local_user=user,
         )
         if pick is not None:
-            wanted = pick(state)[:MAX_INSPECT]
+            wanted = pick(state)[:max_inspect]
             details = {cid: _detail(col, cid) for cid in wanted}
             state = state.model_copy(update={
                 "containers": tuple(
@@ -401,7 +402,9 @@ def _detail(col: Collector, cid: str) -> ContainerDetail:
     passwd = None
     name = user.split(":", 1)[0]
     if name and not name.isdigit():
-        passwd = _read_passwd(col, cid)
+        text = _read_passwd(col, cid)
+        # Keep only the entry in question: a snapshot carries no more of the image than it needs.
+        passwd = next((ln for ln in (text or "").splitlines() if ln.split(":", 1)[0] == name), None)
     return ContainerDetail(user=user, image_volumes=tuple(sorted((cfg.get("Volumes") or {}).keys())), passwd=passwd)
 
 

@@ -108,8 +108,9 @@ class Answer:
         return Exit.OK
 
 
-def _query(ents: Entities, volume: Optional[str], container: Optional[str]) -> probes.Query:
+def _query(ents: Entities, volume: Optional[str], container: Optional[str], everything: bool = False) -> probes.Query:
     return probes.Query(
+        everything=everything,
         volumes=((volume,) if volume else ()) + tuple(v for v in ents.volumes if v != volume),
         containers=((container,) if container else ()) + tuple(c for c in ents.containers if c != container),
         paths=ents.paths,
@@ -138,10 +139,11 @@ def answer(
     `prior` lets a conversation supply a symptom the learner already chose."""
     m = prior or match(text, ruleset.symptoms)
     ents = m.entities
+    checkup = not text.strip() and prior is None
     if m.symptom is not None:
         sym_ids = [m.symptom.id]
-    elif not text.strip():
-        sym_ids = list(ruleset.symptoms)  # no words at all: a full check-up
+    elif checkup:
+        sym_ids = list(ruleset.symptoms)  # no words at all: a full check-up of every container
     else:
         sym_ids = []
     advice = tuple(a for sid in sym_ids[:1] for a in ruleset.symptoms[sid].advice) if m.symptom else ()
@@ -152,7 +154,7 @@ def answer(
 
     def pick(phase1: DaemonState) -> list[str]:
         e = ents.merged(extract(text, names_of(phase1)))
-        q = _query(e, volume, container)
+        q = _query(e, volume, container, checkup)
         seen["ents"], seen["query"] = e, q
         return [c.id for c in probes.focus(phase1, q)[0]]
 
@@ -160,7 +162,7 @@ def answer(
     if "query" not in seen and state.reachable:  # a replayed state: nothing was picked
         pick(state)
     ents = seen.get("ents", ents)
-    q = seen.get("query") or _query(ents, volume, container)
+    q = seen.get("query") or _query(ents, volume, container, checkup)
     notes: list[str] = []
     if not state.reachable:
         sym_ids = [DAEMON_SYMPTOM] + [s for s in sym_ids if s != DAEMON_SYMPTOM]

@@ -25,6 +25,7 @@ class Query:
     containers: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
     named_container: bool = False  # the container came from --container or the text
+    everything: bool = False  # a check-up: every container is looked at, none is "in question"
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ def focus(state: DaemonState, q: Query) -> tuple[list[Container], bool]:
         found = [c for c in (state.container(r) for r in q.containers) if c is not None]
         return found, False
     newest = sorted(state.containers, key=lambda c: -c.created)
+    if q.everything:
+        return newest, False
     rel = [c for c in newest if related(c, q)]
     if rel:
         return rel, False
@@ -249,7 +252,7 @@ def subjects(state: Optional[DaemonState], q: Query, scopes: set[str]) -> dict[s
             # closely are the leads, and only the newest for container-wide rules.
             conts = [c for c in conts if c.detail is not None] or conts[:1]
         for i, c in enumerate(conts):
-            cf = {**base, **container_facts(c, q, in_question=True)}
+            cf = {**base, **container_facts(c, q, in_question=not q.everything)}
             if "container" in scopes and (i == 0 or not fallback):
                 out["container"].append(Subject("container", f"container {c.name}", cf))
             if "mount" in scopes:

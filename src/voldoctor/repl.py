@@ -37,6 +37,7 @@ def make_session(args) -> tuple[Session, Optional[str]]:
     rs = load_rules(args)
     source = state_source(args)
     s = Session(rs, lambda: source, unicode=render.unicode_ok())
+    s.reporter = lambda sess, arg: write_report(sess, arg, args)
     st = s.read_state()
     if st is None:
         banner = "voldoctor (offline: no daemon)."
@@ -50,6 +51,24 @@ def make_session(args) -> tuple[Session, Optional[str]]:
         banner = (f"voldoctor: the daemon at {render.safe(st.endpoint.url)} does not answer "
                   f"({st.error.detail if st.error else '?'}). You can still talk to me.")
     return s, banner + " Tell me what went wrong; /help for more."
+
+
+def write_report(s: Session, arg: str, args) -> Reply:
+    """/report [FILE]: the state as the conversation saw it, with the conversation."""
+    from voldoctor import report
+
+    path = arg or "voldoctor-report.json"
+    st = s.read_state()
+    if st is None:
+        return Reply().add("Offline: there is no daemon state to report.")
+    rep = report.build(st, s.rules, conversation=s.transcript)
+    text = report.markdown(rep) if path.endswith((".md", ".markdown")) else render.to_json(rep) + "\n"
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as e:
+        return Reply().add(f"I could not write {render.safe(path)}: {e.strerror}.", "error")
+    return Reply().add(f"Saved {render.safe(path)} ({len(rep['findings'])} finding(s), secrets masked). "
+                       "Send it to your TA; they can replay it with: voldoctor --snapshot " + render.safe(path))
 
 
 def run(args) -> int:

@@ -111,6 +111,7 @@ class Session:
         self.turn = 0
         self.state_turn = -1
         self.transcript: list[tuple[str, str]] = []
+        self.reporter: Optional[Callable[["Session", str], Reply]] = None  # set by the REPL: it writes files
 
     # ------------------------------------------------------------ state
 
@@ -565,6 +566,13 @@ def _focus(s: Session, arg: str) -> Reply:
                            "Change it with /focus volume NAME or /focus container NAME.")
     s._use(parts[0], parts[1])
     return Reply().add(f"OK, {parts[0]} {safe(parts[1])}.")
+
+
+@command("report", "[FILE]", "save a redacted report (state, findings, this conversation) for a TA")
+def _report(s: Session, arg: str) -> Reply:
+    if s.reporter is None:
+        return Reply().add("Reports are not available here; run: voldoctor report -o report.json")
+    return s.reporter(s, arg)
 
 
 @command("reset", "", "forget the conversation so far")

@@ -1,0 +1,227 @@
+"""Reports that travel from a learner to a TA, and the class-wide summary.
+
+A report is the daemon state (the same value a snapshot holds), redacted,
+plus what voldoctor found and, from the REPL, the conversation. Redaction is
+on by default: label values whose keys look secret are masked. With
+--anonymize, user names, the host name and home paths are masked too, the
+same name always to the same mask, so a replay still lines up.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from collections import Counter, defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Optional
+
+from voldoctor import __version__, engine
+from voldoctor.render import diagnosis_json, safe
+from voldoctor.rules import RuleSet
+from voldoctor.state import DaemonState, SnapshotError, loads
+
+REPORT_VERSION = 1
+SECRET_KEY = re.compile(r"pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth|(^|[._-])key$",
+                        re.IGNORECASE)
+MASK = "***"
+HOME = re.compile(r"(?:/home/|/Users/|C:\\Users\\|/c/Users/)([^/\\\s:]+)")
+SECRET_ARG = re.compile(r"(--?[\w-]*(?:pass|secret|token|key)[\w-]*[= ])(\S+)", re.IGNORECASE)
+
+
+def _secret(key: str) -> bool:
+    return bool(SECRET_KEY.search(key))
+
+
+def redact_labels(labels: dict) -> dict:
+    return {k: (MASK if _secret(k) else v) for k, v in labels.items()}
+
+
+def redact_text(text: str) -> str:
+    """Secret-looking command-line arguments: --password=x, -e API_TOKEN=x."""
+    text = SECRET_ARG.sub(lambda m: m.group(1) + MASK, text)
+    return re.sub(r"\b([A-Z0-9_]*(?:PASSWORD|SECRET|TOKEN|KEY)[A-Z0-9_]*)=(\S+)", r"\1=" + MASK, text)
+
+
+class Anonymizer:
+    """Replaces user names, host names and home paths consistently."""
+
+    def __init__(self):
+        self.map: dict[str, str] = {}
+        self.counts: Counter = Counter()
+
+    def learn(self, kind: str, value: Optional[str]) -> None:
+        if value and value not in self.map and value not in ("root", "0", "") and len(value) >= 2:
+            self.counts[kind] += 1
+            self.map[value] = f"{kind}{self.counts[kind]}"
+
+    def apply(self, text: str) -> str:
+        if not self.map or not isinstance(text, str):
+            return text
+        for real in sorted(self.map, key=len, reverse=True):
+            text = re.sub(rf"(?<![\w.-]){re.escape(real)}(?![\w-])", self.map[real], text)
+        return text
+
+
+def _walk(obj: Any, fn) -> Any:
+    if isinstance(obj, dict):
+        return {fn(k) if isinstance(k, str) else k: _walk(v, fn) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_walk(v, fn) for v in obj]
+    if isinstance(obj, str):
+        return fn(obj)
+    return obj
+
+
+def redact_state(data: dict, anonymize: bool) -> tuple[dict, Optional[Anonymizer]]:
+    data = json.loads(json.dumps(data))
+    for v in data.get("volumes", []):
+        v["labels"] = redact_labels(v.get("labels") or {})
+    for c in data.get("containers", []):
+        c["labels"] = redact_labels(c.get("labels") or {})
+    if not anonymize:
+        return data, None
+    an = Anonymizer()
+    an.learn("user", data.get("local_user"))
+    an.learn("host", (data.get("info") or {}).get("name"))
+    an.learn("host", socket.gethostname())
+    for m in HOME.finditer(json.dumps(data)):
+        an.learn("user", m.group(1))
+    return _walk(data, an.apply), an
+
+
+def build(state: DaemonState, rs: RuleSet, *, anonymize: bool = False,
+          conversation: Optional[list[tuple[str, str]]] = None) -> dict:
+    checkup = engine.answer("", rs, lambda pick: state)
+    data, an = redact_state(json.loads(state.model_dump_json()), anonymize)
+    findings = [diagnosis_json(d) for d in checkup.diagnoses]
+    machine = (state.info.name or socket.gethostname())
+    convo = [{"you": redact_text(a), "voldoctor": redact_text(b)} for a, b in (conversation or [])]
+    rep = {
+        "report_version": REPORT_VERSION,
+        "voldoctor": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine,
+        "anonymized": anonymize,
+        "findings": findings,
+        "conversation": convo,
+        "state": data,
+    }
+    if an is not None:
+        rep["machine"] = an.apply(machine)
+        rep["findings"] = _walk(rep["findings"], an.apply)
+        rep["conversation"] = _walk(rep["conversation"], an.apply)
+    return rep
+
+
+def load(path: str) -> tuple[dict, DaemonState]:
+    """A report (or a bare snapshot) and the state it carries."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SnapshotError(f"{p}: cannot read: {e}") from None
+    st = loads(text, str(p))
+    data = json.loads(text)
+    rv = data.get("report_version")
+    if rv is not None and rv != REPORT_VERSION:
+        raise SnapshotError(f"{p}: report version {rv!r} is not one this voldoctor reads (it reads {REPORT_VERSION})")
+    return data, st
+
+
+# ------------------------------------------------------------ markdown
+
+
+def _cell(v: Any) -> str:
+    return safe(v).replace("|", "\\|").replace("`", "'")
+
+
+def markdown(rep: dict) -> str:
+    st = rep["state"]
+    info = st.get("info") or {}
+    ep = (st.get("endpoint") or {}).get("url", "?")
+    out = [f"# voldoctor report: {_cell(rep['machine'])}", ""]
+    kind = "Docker Desktop" if info.get("desktop") else (info.get("os") or "?")
+    out.append(f"Docker {_cell(info.get('server_version') or '?')} on {_cell(kind)}"
+               + (" (rootless)" if info.get("rootless") else "")
+               + f", endpoint `{_cell(ep)}`, {len(st.get('volumes', []))} volumes, "
+               f"{len(st.get('containers', []))} containers. voldoctor {rep['voldoctor']}, {rep['created']}.")
+    if not st.get("reachable"):
+        err = st.get("error") or {}
+        out.append(f"\n**The daemon was not reachable:** {_cell(err.get('detail', '?'))}")
+    out += ["", "## Findings", ""]
+    if rep["findings"]:
+        for f in rep["findings"]:
+            out.append(f"- **{_cell(f['title'])}** (`{f['rule']}`, {f['severity']}): {_cell(f['message'])}")
+            for x in f["fix"]:
+                out.append(f"  - `{_cell(x)}`")
+    else:
+        out.append("No problems found in a full check-up.")
+    if rep.get("conversation"):
+        out += ["", "## Conversation", ""]
+        for turn in rep["conversation"]:
+            out.append(f"> **learner:** {_cell(turn['you'])}")
+            out.append("")
+            out += ["    " + line for line in turn["voldoctor"].splitlines()]
+            out.append("")
+    out += ["", "## Volumes", "", "| name | driver | mountpoint | owner:group mode |", "|---|---|---|---|"]
+    stats = st.get("path_stats") or {}
+    for v in st.get("volumes", []):
+        ps = stats.get(v.get("mountpoint", ""))
+        own = f"{ps['uid']}:{ps['gid']} {ps['mode']:o}" if ps else "?"
+        out.append(f"| {_cell(v['name'])} | {_cell(v.get('driver', ''))} | {_cell(v.get('mountpoint', ''))} | {own} |")
+    out += ["", "## Containers", "", "| name | image | state | user | mounts |", "|---|---|---|---|---|"]
+    for c in st.get("containers", []):
+        d = c.get("detail") or {}
+        user = (d.get("user") or "root") if d else "?"
+        ms = "; ".join(f"{m.get('name') or m.get('source')} → {m['destination']}" + ("" if m.get("rw", True) else " (ro)")
+                       for m in c.get("mounts", [])) or "none"
+        out.append(f"| {_cell(c['name'])} | {_cell(c['image'])} | {_cell(c.get('state', ''))} | {_cell(user)} | "
+                   f"{_cell(ms)} |")
+    return "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------ class summary
+
+
+def summarize(paths: list[str], rs: RuleSet) -> dict:
+    """Which rules fire on how many machines, worst first."""
+    by_rule: dict[str, list[str]] = defaultdict(list)
+    meta: dict[str, dict] = {}
+    machines = []
+    problems = []
+    for p in paths:
+        try:
+            data, st = load(p)
+        except SnapshotError as e:
+            problems.append(str(e))
+            continue
+        name = str(data.get("machine") or Path(p).stem)
+        machines.append(name)
+        a = engine.answer("", rs, lambda pick, st=st: st)
+        for rid in dict.fromkeys(d.rule for d in a.diagnoses):
+            by_rule[rid].append(name)
+            d = next(x for x in a.diagnoses if x.rule == rid)
+            meta.setdefault(rid, {"title": d.title, "severity": d.severity})
+    order = {"error": 0, "warning": 1, "info": 2}
+    rows = sorted(by_rule.items(), key=lambda kv: (-len(kv[1]), order[meta[kv[0]]["severity"]], kv[0]))
+    return {
+        "version": 1,
+        "machines": len(machines),
+        "rules": [{"rule": rid, "title": meta[rid]["title"], "severity": meta[rid]["severity"],
+                   "count": len(names), "machines": sorted(names)} for rid, names in rows],
+        "unreadable": problems,
+    }
+
+
+def summary_text(s: dict) -> str:
+    out = [f"{s['machines']} machine(s) read." + (f" {len(s['unreadable'])} file(s) could not be read." if s["unreadable"] else "")]
+    if not s["rules"]:
+        out.append("No rule fires on any machine.")
+    for r in s["rules"]:
+        names = ", ".join(safe(n) for n in r["machines"][:8]) + (" ..." if len(r["machines"]) > 8 else "")
+        out.append(f"{r['count']:>4}  {r['rule']:<26} {r['severity']:<7} {r['title']}  [{names}]")
+    for p in s["unreadable"]:
+        out.append(f"  unreadable: {safe(p)}")
+    return "\n".join(out) + "\n"

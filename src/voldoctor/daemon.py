@@ -13,15 +13,18 @@ import hashlib
 import io
 import json
 import os
+import re
 import socket
 import ssl
 import stat
 import tarfile
 import time
+import uuid
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 from urllib.parse import urlparse
 
+from voldoctor.daemon_facts import helper_image
 from voldoctor.state import (
     Container,
     ContainerDetail,
@@ -29,6 +32,7 @@ from voldoctor.state import (
     DaemonInfo,
     DaemonState,
     Endpoint,
+    Image,
     Mount,
     PathStat,
     Port,
@@ -284,7 +288,13 @@ def collect(
     max_inspect: int = MAX_INSPECT,
 ) -> DaemonState:
     """Read the daemon's state. Never raises for daemon trouble: an unreachable
-    daemon comes back as a state with reachable=False and the error."""
+    daemon comes back as a state with reachable=False and the error.
+
+    `pick` chooses the containers to look at closely; it may also carry what
+    the question needs beyond the lists (attributes want, paths, ports,
+    images, volumes: see engine.Ask). Every extra read is bounded by the
+    question, never by the number of objects on the daemon."""
+    want = frozenset(getattr(pick, "want", ()))
     col = Collector(ep, timeout)
     user = _local_user()
     try:
@@ -300,17 +310,27 @@ def collect(
             containers=tuple(_container(c) for c in raw_containers),
             local_user=user,
         )
+        update: dict = {}
         if pick is not None:
             wanted = pick(state)[:max_inspect]
-            details = {cid: _detail(col, cid) for cid in wanted}
-            state = state.model_copy(update={
-                "containers": tuple(
-                    c.model_copy(update={"detail": details[c.id]}) if c.id in details else c
-                    for c in state.containers
-                )
-            })
-        state = state.model_copy(update={"path_stats": _stat_paths(state), "requests": col.requests})
-        return state
+            details = {cid: _detail(col, cid, "changes" in want) for cid in wanted}
+            update["containers"] = tuple(
+                c.model_copy(update={"detail": details[c.id]}) if c.id in details else c for c in state.containers
+            )
+        if "images" in want:
+            update["images"] = _images(col, tuple(getattr(pick, "images", ()))[:3])
+        if "df" in want:
+            df = col._call(col.client.df) or {}
+            update["volume_sizes"] = {v["Name"]: int((v.get("UsageData") or {}).get("Size") or -1)
+                                      for v in (df.get("Volumes") or [])}
+        state = state.model_copy(update=update)
+        if state.local:
+            stats, missing = _stat_paths(state, tuple(getattr(pick, "paths", ())))
+            update = {"path_stats": stats, "missing_paths": missing, "free_bytes": _free(state.info.root_dir),
+                      "listening": _listening(tuple(getattr(pick, "ports", ())))}
+        else:
+            update = {"path_stats": _helper_stats(col, state, tuple(getattr(pick, "volumes", ()))[:3])}
+        return state.model_copy(update={**update, "requests": col.requests})
     except Exception as e:  # every transport or SDK failure becomes a value
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             raise
@@ -318,6 +338,89 @@ def collect(
                            local_user=user, requests=col.requests)
     finally:
         col.close()
+
+
+def _images(col: Collector, wanted: tuple[str, ...]) -> tuple[Image, ...]:
+    """Every local image's tags (one request), and VOLUME paths of the ones in question."""
+    out = []
+    raw = col._call(col.client.images) or []
+    named = {t: i for i in raw for t in (i.get("RepoTags") or [])}
+    for ref in wanted:
+        key = ref if ":" in ref.rsplit("/", 1)[-1] else ref + ":latest"
+        i = named.get(key)
+        if i is not None:
+            data = col._call(col.client.inspect_image, i["Id"])
+            named[key] = {**i, "_volumes": tuple(sorted(((data.get("Config") or {}).get("Volumes") or {}).keys()))}
+    seen = set()
+    for i in named.values():
+        if i["Id"] in seen:
+            continue
+        seen.add(i["Id"])
+        tags = tuple(t for t in (i.get("RepoTags") or []) if t != "<none>:<none>")
+        vols = next((x.get("_volumes", ()) for x in named.values() if x["Id"] == i["Id"] and "_volumes" in x), ())
+        out.append(Image(id=i["Id"], tags=tags, volumes=vols))
+    return tuple(out)
+
+
+def _helper_stats(col: Collector, state: DaemonState, volumes: tuple[str, ...]) -> dict[str, PathStat]:
+    """Owner, mode and free space of volumes the daemon keeps out of our sight
+    (Docker Desktop's VM, a remote host), read from inside a throwaway container
+    that mounts each volume read-only, with no network, from an image already here."""
+    present = [v for v in (state.volume(n) for n in volumes) if v is not None]
+    if not present:
+        return {}
+    img = helper_image(state.images if state.images is not None else _images(col, ()))
+    if img is None:
+        return {}
+    out = {}
+    api = col.client
+    for v in present:
+        script = "stat -c '%u %g %a %F' /v; ls -A /v | head -n 1 | wc -l; df -Pk /v | tail -n 1"
+        hc = api.create_host_config(binds=[f"{v.name}:/v:ro"], network_mode="none")
+        cid = None
+        try:
+            c = col._call(api.create_container, img, [script], host_config=hc, labels={PROBE_LABEL: "1"},
+                          entrypoint=["/bin/sh", "-c"], network_disabled=True)
+            cid = c["Id"]
+            col._call(api.start, cid)
+            col._call(api.wait, cid)
+            text = col._call(api.logs, cid).decode("utf-8", "replace").split("\n")
+            uid, gid, mode, *kind = text[0].split()
+            free = int(text[2].split()[3]) * 1024 if len(text) > 2 and len(text[2].split()) > 3 else None
+            out[v.mountpoint] = PathStat(uid=int(uid), gid=int(gid), mode=int(mode, 8), is_dir="directory" in kind,
+                                         empty=text[1].strip() == "0", free_bytes=free)
+        except (ValueError, IndexError):
+            continue  # the helper image lacks stat or df: leave this volume unknown
+        finally:
+            if cid is not None:
+                try:
+                    col.deadline = max(col.deadline, time.monotonic() + 5)
+                    col._call(api.remove_container, cid, force=True)
+                except Exception:  # noqa: BLE001 - the label lets a later check remove it
+                    pass
+    return out
+
+
+def _free(root: str) -> Optional[int]:
+    import shutil
+
+    try:
+        return shutil.disk_usage(root).free if root else None
+    except OSError:
+        return None
+
+
+def _listening(ports: tuple[int, ...]) -> tuple[int, ...]:
+    busy = []
+    for port in ports[:4]:
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.settimeout(0.3)
+                if s.connect_ex(("127.0.0.1", int(port))) == 0:
+                    busy.append(int(port))
+        except (OSError, ValueError, OverflowError):
+            continue
+    return tuple(busy)
 
 
 def unreachable(err: DaemonError, ep: Optional[Endpoint] = None) -> DaemonState:
@@ -390,7 +493,14 @@ def _container(c: dict) -> Container:
     )
 
 
-def _detail(col: Collector, cid: str) -> ContainerDetail:
+INIT_ENV = re.compile(r"^(POSTGRES_(PASSWORD|USER|DB)|MYSQL_(ROOT_PASSWORD|PASSWORD|USER|DATABASE)|"
+                      r"MARIADB_(ROOT_PASSWORD|PASSWORD|USER|DATABASE)|MONGO_INITDB_\w+|WORDPRESS_DB_\w+)$")
+IGNORED_CHANGES = ("/tmp", "/run", "/var/run", "/dev", "/proc", "/sys", "/root/.ash_history", "/root/.bash_history",
+                   "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/etc/mtab")
+MAX_CHANGES = 200
+
+
+def _detail(col: Collector, cid: str, changes: bool = False) -> ContainerDetail:
     import docker.errors
 
     try:
@@ -405,7 +515,19 @@ def _detail(col: Collector, cid: str) -> ContainerDetail:
         text = _read_passwd(col, cid)
         # Keep only the entry in question: a snapshot carries no more of the image than it needs.
         passwd = next((ln for ln in (text or "").splitlines() if ln.split(":", 1)[0] == name), None)
-    return ContainerDetail(user=user, image_volumes=tuple(sorted((cfg.get("Volumes") or {}).keys())), passwd=passwd)
+    env_names = tuple(sorted({e.split("=", 1)[0] for e in (cfg.get("Env") or []) if INIT_ENV.match(e.split("=", 1)[0])}))
+    diff = None
+    if changes:
+        raw = col._call(col.client.diff, cid) or []
+        diff = tuple(sorted(
+            d["Path"] for d in raw
+            if d.get("Kind") in (0, 1) and not any(d["Path"] == p or d["Path"].startswith(p + "/") for p in IGNORED_CHANGES)
+        )[:MAX_CHANGES])
+    return ContainerDetail(
+        user=user, image_volumes=tuple(sorted((cfg.get("Volumes") or {}).keys())), passwd=passwd,
+        workdir=str(cfg.get("WorkingDir") or ""), auto_remove=bool((data.get("HostConfig") or {}).get("AutoRemove")),
+        init_env=env_names, changes=diff,
+    )
 
 
 def _read_passwd(col: Collector, cid: str) -> Optional[str]:
@@ -429,20 +551,31 @@ def _read_passwd(col: Collector, cid: str) -> Optional[str]:
         return None  # no /etc/passwd in the image: the name stays unresolved
 
 
-def _stat_paths(state: DaemonState) -> dict[str, PathStat]:
-    """Owner and mode of mount sources, when the daemon's host is this host."""
-    if not state.endpoint.url.startswith("unix://") or state.info.desktop:
-        return {}
+def _stat_paths(state: DaemonState, extra: tuple[str, ...] = ()) -> tuple[dict[str, PathStat], tuple[str, ...]]:
+    """Owner, mode, age and emptiness of mount sources and of host paths in
+    question; and which of those host paths do not exist. Local daemons only."""
     paths = {v.mountpoint for v in state.volumes if v.mountpoint}
     paths |= {m.source for c in state.containers for m in c.mounts if m.source}
+    paths |= {p for p in extra if p.startswith("/")}
     out = {}
+    missing = []
     for p in sorted(paths):
         try:
             st = os.stat(p)
         except OSError:
+            if p in extra or any(m.type == "bind" and m.source == p for c in state.containers for m in c.mounts):
+                missing.append(p)
             continue
-        out[p] = PathStat(uid=st.st_uid, gid=st.st_gid, mode=stat.S_IMODE(st.st_mode), is_dir=stat.S_ISDIR(st.st_mode))
-    return out
+        empty = None
+        if stat.S_ISDIR(st.st_mode):
+            try:
+                with os.scandir(p) as it:
+                    empty = next(it, None) is None
+            except OSError:
+                pass
+        out[p] = PathStat(uid=st.st_uid, gid=st.st_gid, mode=stat.S_IMODE(st.st_mode), is_dir=stat.S_ISDIR(st.st_mode),
+                          mtime=st.st_mtime, empty=empty)
+    return out, tuple(missing)
 
 
 # ------------------------------------------------------------ probes (writes)
@@ -504,10 +637,11 @@ class Prober:
         """Run a shell script in a labelled container to its end; returns exit
         code and output, and removes the container."""
         hc = self.api.create_host_config(binds=binds, network_mode="none")
-        c = self.call(self.api.create_container, image, [script], user=user, host_config=hc,
-                      labels={PROBE_LABEL: "1"}, entrypoint=["/bin/sh", "-c"], network_disabled=True)
-        cid = c["Id"]
+        # Named before it exists: an interrupt during the create still leaves a name to remove.
+        cid = f"voldoctor-probe-{uuid.uuid4().hex[:12]}"
         self.made_containers.append(cid)
+        self.call(self.api.create_container, image, [script], user=user, host_config=hc, name=cid,
+                  labels={PROBE_LABEL: "1"}, entrypoint=["/bin/sh", "-c"], network_disabled=True)
         try:
             self.call(self.api.start, cid)
             code = self.call(self.api.wait, cid, seconds=seconds)["StatusCode"]
@@ -539,8 +673,18 @@ class Prober:
             self.made_volumes.remove(name)
 
     def cleanup(self) -> list[str]:
-        """Remove everything this prober made; returns what could not be removed."""
+        """Remove everything this prober made; returns what could not be removed.
+        An interrupted request may have left the old connection half-read, so
+        the removals go through a fresh one."""
         left = []
+        if self.made_containers or self.made_volumes:
+            self.col.close()
+            self.col = Collector(self.ep, self.timeout)
+            try:
+                self.col.connect()
+            except Exception as e:  # noqa: BLE001 - the daemon went away; the label lets a later run clean up
+                return [f"{n} ({_short(e)})" for n in [*self.made_containers, *self.made_volumes]]
+            self.api = self.col.client
         for cid in list(self.made_containers):
             try:
                 self.remove_container(cid)

@@ -12,7 +12,8 @@ from typing import Any, Optional
 
 from rapidfuzz import fuzz, process
 
-from voldoctor.state import Container, DaemonState, Mount
+from voldoctor.commandline import MountSpec, ParsedCommand
+from voldoctor.state import Container, DaemonState, Image, Mount
 
 NEAR_MISS_CUTOFF = 75
 
@@ -24,6 +25,10 @@ class Query:
     volumes: tuple[str, ...] = ()
     containers: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
+    ports: tuple[int, ...] = ()
+    images: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    command: Optional[ParsedCommand] = None
     named_container: bool = False  # the container came from --container or the text
     everything: bool = False  # a check-up: every container is looked at, none is "in question"
 
@@ -127,9 +132,65 @@ def focus(state: DaemonState, q: Query) -> tuple[list[Container], bool]:
 # ------------------------------------------------------------ subjects
 
 
+def _where(state: DaemonState) -> str:
+    if state.info.desktop:
+        return "desktop-vm"
+    if not state.endpoint.url.startswith("unix://"):
+        return "remote"
+    return "rootless" if state.info.rootless else "host"
+
+
+def _age(created_at: str, now: float) -> str:
+    from datetime import datetime
+
+    try:
+        secs = now - datetime.fromisoformat(created_at.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return "age unknown"
+    for unit, n in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if secs >= n:
+            k = int(secs // n)
+            return f"{k} {unit}{'s' if k != 1 else ''} old"
+    return "just made"
+
+
+def _size(n: Optional[int]) -> str:
+    if n is None or n < 0:
+        return "size unknown"
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def dangling(state: DaemonState) -> list[tuple[str, Optional[int], str]]:
+    """Volumes no container (running or stopped) uses: name, size, age; largest first."""
+    import time
+
+    used = {m.name for c in state.containers for m in c.mounts if m.type == "volume"}
+    sizes = state.volume_sizes or {}
+    now = time.time()
+    rows = [(v.name, sizes.get(v.name), _age(v.created_at, now)) for v in state.volumes if v.name not in used]
+    return sorted(rows, key=lambda r: -(r[1] or 0))
+
+
+def _normal_image(ref: str) -> str:
+    ref = ref.removeprefix("docker.io/").removeprefix("library/")
+    return ref if ":" in ref.rsplit("/", 1)[-1] or "@" in ref else ref + ":latest"
+
+
+def image_of(state: DaemonState, ref: str) -> Optional[Image]:
+    want = _normal_image(ref)
+    for i in state.images or ():
+        if want in {_normal_image(t) for t in i.tags} or i.id.startswith(ref) or i.id.removeprefix("sha256:").startswith(ref):
+            return i
+    return None
+
+
 def daemon_facts(state: DaemonState, q: Query) -> dict:
     ep = state.endpoint
-    return {
+    facts = {
         "daemon.reachable": state.reachable,
         "daemon.error": state.error.kind if state.error else None,
         "daemon.error_detail": state.error.detail if state.error else None,
@@ -140,14 +201,44 @@ def daemon_facts(state: DaemonState, q: Query) -> dict:
         "daemon.context": ep.context,
         "query.path": q.paths[0] if q.paths else None,
     }
+    if not state.reachable:
+        return facts
+    from voldoctor.daemon_facts import helper_image  # pure helper, no docker import
 
-
-VALID_VOLUME_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
-
-
-def suggest_name(name: str) -> str:
-    s = re.sub(r"[^a-zA-Z0-9_.-]+", "-", name.strip()).strip("-_.")
-    return s or "my-data"
+    free = state.free_bytes
+    if free is None:
+        helper_free = [s.free_bytes for s in state.path_stats.values() if s.free_bytes is not None]
+        free = min(helper_free) if helper_free else None
+    dang = dangling(state)
+    facts.update({
+        "daemon.volumes_where": _where(state),
+        "daemon.root_dir": state.info.root_dir or None,
+        "daemon.free_mb": free // (1024 * 1024) if free is not None else None,
+        "daemon.dangling": ("; ".join(f"{n} ({_size(sz)}, {age})" for n, sz, age in dang[:8])
+                            + (f"; and {len(dang) - 8} more" if len(dang) > 8 else "")) or None,
+        "daemon.dangling_count": len(dang),
+        "daemon.desktop": state.info.desktop,
+        "daemon.helper_image": helper_image(state.images) if state.images is not None else None,
+    })
+    cmd = q.command if q.command is not None and q.command.ok else None
+    port = next((p for p, _ in (cmd.ports if cmd else ()) if p), None) or (q.ports[0] if q.ports else None)
+    if port is not None:
+        holders = [c.name for c in state.containers for p in c.ports if p.public == port]
+        held = f"container {holders[0]}" if holders else (
+            "a program on this machine (not a container)" if port in state.listening else None)
+        facts.update({"port.number": port, "port.held_by": held})
+    name = (cmd.name if cmd and cmd.name else None) or (q.names[0] if q.names else None)
+    if name:
+        other = state.container(name)
+        facts.update({"name.wanted": name, "name.taken_by": f"{other.name} ({other.short_id})" if other else None,
+                      "name.state": other.state if other else None})
+    image = (cmd.image if cmd and cmd.image else None) or (q.images[0] if q.images else None)
+    if image and state.images is not None:
+        have = image_of(state, image)
+        tags = [t for i in state.images for t in i.tags]
+        near = process.extractOne(_normal_image(image), tags, scorer=fuzz.ratio, score_cutoff=80) if not have else None
+        facts.update({"image.wanted": image, "image.present": have is not None, "image.near": near[0] if near else None})
+    return facts
 
 
 def volume_facts(state: DaemonState, name: str) -> dict:
@@ -155,9 +246,17 @@ def volume_facts(state: DaemonState, name: str) -> dict:
     names = [v.name for v in state.volumes]
     misses = near_misses(name, names) if vol is None else []
     users = [c.name for c in state.containers if any(m.type == "volume" and m.name == name for m in c.mounts)]
+    compose = None
+    if vol is None:
+        compose = next((v.name for v in state.volumes if v.labels.get("com.docker.compose.volume") == name), None) \
+            or next((v.name for v in state.volumes if v.name.endswith("_" + name)), None)
+    st = state.path_stats.get(vol.mountpoint) if vol else None
     return {
         "volume.name": name,
         "volume.exists": vol is not None,
+        "volume.compose_match": compose,
+        "volume.owner_uid": st.uid if st else None,
+        "volume.mode": format(st.mode, "o") if st else None,
         "volume.near_miss": misses[0] if misses else None,
         "volume.near_misses": ", ".join(misses) or None,
         "volume.used_by": " ".join(users) or None,
@@ -191,7 +290,18 @@ def container_facts(c: Container, q: Query, in_question: bool) -> dict:
         covering = max(cover, key=lambda m: len(m.destination)) if cover else None
         if covering is None and c.mounts:
             nearest = max(c.mounts, key=lambda m: fuzz.ratio(m.destination, wanted))
+    writes = None
+    if d is not None and d.changes is not None:
+        writes = [p for p in d.changes if not any(covers(m.destination, p) for m in c.mounts)]
+        # keep the deepest entries: a new folder and the files in it read as the files
+        writes = [p for p in writes if not any(o != p and o.startswith(p.rstrip("/") + "/") for o in writes)]
     return {
+        "container.workdir": (d.workdir or None) if d else None,
+        "container.auto_remove": d.auto_remove if d else None,
+        "container.init_env": ", ".join(d.init_env) or None if d else None,
+        "container.layer_writes": (", ".join(writes[:8]) + (f" and {len(writes) - 8} more" if len(writes) > 8 else ""))
+        if writes else None,
+        "container.layer_write_count": len(writes) if writes is not None else None,
         "container.name": c.name,
         "container.id": c.short_id,
         "container.image": c.image,
@@ -212,12 +322,30 @@ def container_facts(c: Container, q: Query, in_question: bool) -> dict:
     }
 
 
-def mount_facts(state: DaemonState, m: Mount, cfacts: dict) -> dict:
+def mount_facts(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Container] = None) -> dict:
     st = state.path_stats.get(m.source) if m.source else None
     writable = None
     if st is not None and not state.info.rootless:
         writable = can_write(cfacts["container.uid"], cfacts["container.gid"], st.uid, st.gid, st.mode)
+    exists = None
+    if m.type == "bind" and state.local:
+        exists = False if m.source in state.missing_paths else (True if st is not None else None)
+    created = c.created if c is not None else 0
+    daemon_made = None
+    if m.type == "bind" and st is not None and created:
+        daemon_made = st.uid == 0 and st.is_dir and abs(st.mtime - created) <= 10
+    workdir = cfacts.get("container.workdir")
+    predates = None
+    if m.type == "volume" and c is not None:
+        vol = state.volume(m.name)
+        t = _timestamp(vol.created_at) if vol else None
+        predates = (t is not None and created - t > 60) if t is not None else None
     return {
+        "mount.source_exists": exists,
+        "mount.source_empty": st.empty if st else None,
+        "mount.daemon_created": daemon_made,
+        "mount.covers_workdir": bool(workdir and m.destination not in ("/", "") and covers(m.destination, workdir)),
+        "mount.predates_container": predates,
         "mount.type": m.type,
         "mount.name": (m.name if m.type == "volume" else m.source) or None,
         "mount.source": m.source or None,
@@ -232,6 +360,59 @@ def mount_facts(state: DaemonState, m: Mount, cfacts: dict) -> dict:
     }
 
 
+def _timestamp(text: str) -> Optional[float]:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except (ValueError, AttributeError):
+        return None
+
+
+def spec_facts(state: DaemonState, spec: MountSpec, image_volume: bool = False) -> dict:
+    problem = spec.problem
+    if problem and problem.startswith("a Windows path") and state.info.desktop:
+        problem = None  # Docker Desktop's CLI turns Windows paths into ones its VM understands
+    vol_exists = near = None
+    if spec.type == "volume" and spec.source:
+        vol_exists = state.volume(spec.source) is not None
+        if not vol_exists:
+            misses = near_misses(spec.source, [v.name for v in state.volumes])
+            near = misses[0] if misses else None
+    src_exists = None
+    if spec.type == "bind" and spec.source.startswith("/") and state.local:
+        src_exists = spec.source not in state.missing_paths
+    return {
+        "spec.raw": spec.raw,
+        "spec.type": spec.type,
+        "spec.source": spec.source or None,
+        "spec.target": spec.target or None,
+        "spec.ro": spec.readonly,
+        "spec.problem": problem,
+        "spec.corrected": spec.corrected if problem else None,
+        "spec.volume_exists": vol_exists,
+        "spec.near_miss": near,
+        "spec.source_exists": src_exists,
+        "spec.image_volume": image_volume,
+    }
+
+
+def command_subjects(state: DaemonState, q: Query, base: dict) -> tuple[list[Subject], list[Subject]]:
+    cmd = q.command
+    if cmd is None or not cmd.ok:
+        return [], []
+    cf = {**base, "cmd.kind": cmd.kind, "cmd.text": cmd.raw, "cmd.image": cmd.image or None, "cmd.rm": cmd.rm,
+          "cmd.user": cmd.user or None}
+    specs = [Subject("spec", f"command mount {m.raw}", {**cf, **spec_facts(state, m)})
+             for m in cmd.mounts if m.type != "tmpfs"]
+    img = image_of(state, cmd.image) if cmd.image and state.images is not None else None
+    for path in (img.volumes if img else ()):
+        if not any(covers(m.target, path) for m in cmd.mounts if m.target):
+            ghost = MountSpec(raw=f"(VOLUME {path} of {cmd.image})", type="anonymous", target=path)
+            specs.append(Subject("spec", f"image volume {path}", {**cf, **spec_facts(state, ghost, True)}))
+    return [Subject("command", "command", cf)], specs
+
+
 def subjects(state: Optional[DaemonState], q: Query, scopes: set[str]) -> dict[str, list[Subject]]:
     """The subjects for each scope asked for."""
     out: dict[str, list[Subject]] = {s: [] for s in scopes}
@@ -242,6 +423,10 @@ def subjects(state: Optional[DaemonState], q: Query, scopes: set[str]) -> dict[s
         out["daemon"].append(Subject("daemon", "daemon", base))
     if not state.reachable:
         return out
+    if scopes & {"command", "spec"}:
+        cmds, specs = command_subjects(state, q, base)
+        out.setdefault("command", []).extend(cmds)
+        out.setdefault("spec", []).extend(specs)
     if "volume" in scopes:
         for name in q.volumes:
             out["volume"].append(Subject("volume", f"volume {name}", {**base, **volume_facts(state, name)}))
@@ -262,5 +447,5 @@ def subjects(state: Optional[DaemonState], q: Query, scopes: set[str]) -> dict[s
                     if q.paths and not any(covers(m.destination, p) for p in q.paths) and not q.named_container:
                         continue
                     out["mount"].append(Subject("mount", f"container {c.name}, mount {m.destination}",
-                                                {**cf, **mount_facts(state, m, cf)}))
+                                                {**cf, **mount_facts(state, m, cf, c)}))
     return out

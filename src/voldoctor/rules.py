@@ -137,6 +137,9 @@ class Rule(_Model):
         return scope_of(self.facts_used)
 
 
+ENTITY_GROUPS = ("volume", "path", "container", "port", "image", "name")
+
+
 class ErrorPattern(_Model):
     """A regular expression for a real error text; named groups volume,
     path and container are picked up as entities."""
@@ -150,9 +153,9 @@ class ErrorPattern(_Model):
             rx = re.compile(self.regex, re.IGNORECASE)
         except re.error as e:
             raise ValueError(f"regex does not compile: {e}") from None
-        bad = set(rx.groupindex) - {"volume", "path", "container"}
+        bad = set(rx.groupindex) - set(ENTITY_GROUPS)
         if bad:
-            raise ValueError(f"unknown group(s) {sorted(bad)}: use volume, path or container")
+            raise ValueError(f"unknown group(s) {sorted(bad)}: use {', '.join(ENTITY_GROUPS)}")
         if not rx.search(self.example):
             raise ValueError("regex does not match its own example")
         return self

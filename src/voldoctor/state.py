@@ -56,6 +56,9 @@ class PathStat(_Value):
     gid: int
     mode: int  # permission bits only
     is_dir: bool
+    mtime: float = 0.0
+    empty: Optional[bool] = None  # a folder with nothing in it
+    free_bytes: Optional[int] = None  # free space on its filesystem, when read through a helper
 
 
 class Volume(_Value):
@@ -89,7 +92,11 @@ class ContainerDetail(_Value):
 
     user: str = ""
     image_volumes: tuple[str, ...] = ()
-    passwd: Optional[str] = None  # the image's /etc/passwd, when the user is a name
+    passwd: Optional[str] = None  # the image's /etc/passwd entry for the user, when the user is a name
+    workdir: str = ""
+    auto_remove: bool = False
+    init_env: tuple[str, ...] = ()  # names (never values) of first-run settings such as POSTGRES_PASSWORD
+    changes: Optional[tuple[str, ...]] = None  # files added or changed in its own layer, when asked for
 
 
 class Port(_Value):
@@ -117,6 +124,12 @@ class Container(_Value):
         return self.id[:12]
 
 
+class Image(_Value):
+    id: str
+    tags: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()  # VOLUME paths, for the images in question
+
+
 class DaemonState(_Value):
     schema_version: int = SCHEMA_VERSION
     endpoint: Endpoint
@@ -126,9 +139,19 @@ class DaemonState(_Value):
     volumes: tuple[Volume, ...] = ()
     containers: tuple[Container, ...] = ()
     path_stats: dict[str, PathStat] = {}
+    missing_paths: tuple[str, ...] = ()  # host paths in question that do not exist (where visible)
+    images: Optional[tuple[Image, ...]] = None  # None: not read for this question
+    volume_sizes: Optional[dict[str, int]] = None  # bytes per volume, when read
+    free_bytes: Optional[int] = None  # free space under the daemon's root, when visible
+    listening: tuple[int, ...] = ()  # ports in question that something on this machine listens on
     local_user: str = ""
     requests: int = 0
     replay: bool = False
+
+    @property
+    def local(self) -> bool:
+        """The daemon's files are this machine's files (a local socket, not Desktop's VM)."""
+        return self.endpoint.url.startswith("unix://") and not self.info.desktop
 
     def volume(self, name: str) -> Optional[Volume]:
         return next((v for v in self.volumes if v.name == name), None)

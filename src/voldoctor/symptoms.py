@@ -38,12 +38,16 @@ class Entities:
     volumes: tuple[str, ...] = ()
     containers: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
+    ports: tuple[int, ...] = ()
+    images: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()  # container names wanted (e.g. from a name conflict)
 
     def merged(self, other: "Entities") -> "Entities":
         def u(a, b):
             return tuple(dict.fromkeys((*a, *b)))
 
-        return Entities(u(self.volumes, other.volumes), u(self.containers, other.containers), u(self.paths, other.paths))
+        return Entities(*(u(getattr(self, f), getattr(other, f)) for f in
+                          ("volumes", "containers", "paths", "ports", "images", "names")))
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,9 @@ def score_all(text: str, symptoms: dict[str, Symptom]) -> tuple[list[Candidate],
                     volumes=(g["volume"],) if "volume" in g else (),
                     containers=(g["container"],) if "container" in g else (),
                     paths=(g["path"],) if "path" in g else (),
+                    ports=(int(g["port"]),) if g.get("port", "").isdigit() else (),
+                    images=(g["image"],) if "image" in g else (),
+                    names=(g["name"].lstrip("/"),) if "name" in g else (),
                 ))
         found[sid] = ents
         s = 100.0 if sid in certain else min(99.0, phrase_score(prepped, phrases) + keyword_bonus(prepped, keywords))

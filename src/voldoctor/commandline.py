@@ -1,0 +1,312 @@
+"""Pasted docker commands: `docker run`, `docker volume create|rm|inspect`,
+`docker container rm`, parsed with shell quoting into what they will do with
+data (mounts, names, ports, user, image).
+
+Pure: the daemon's state is applied later, by probes. A command that cannot
+be read becomes a ParsedCommand with `error` set, never an exception.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Optional
+
+MAX_TOKENS = 2000
+VOLUME_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+WINDOWS_PATH = re.compile(r"^[A-Za-z]:(\\|/[^:]*:/)")  # C:\x or C:/x:/target (not the volume 'x:/target')
+MODES = {"ro", "rw", "z", "Z", "shared", "slave", "private", "rshared", "rslave", "rprivate", "nocopy",
+         "consistent", "cached", "delegated"}
+
+# docker run options that take a value (so the image is the first bare word after them)
+_VALUE_OPTS = {
+    "-a", "--attach", "--add-host", "--annotation", "--blkio-weight", "--cap-add", "--cap-drop", "--cgroup-parent",
+    "--cgroupns", "--cidfile", "--cpu-period", "--cpu-quota", "--cpu-shares", "-c", "--cpus", "--cpuset-cpus",
+    "--cpuset-mems", "--device", "--device-cgroup-rule", "--dns", "--dns-option", "--dns-search", "--domainname",
+    "--entrypoint", "-e", "--env", "--env-file", "--expose", "--gpus", "--group-add", "--health-cmd",
+    "--health-interval", "--health-retries", "--health-start-period", "--health-timeout", "-h", "--hostname",
+    "--ip", "--ip6", "--ipc", "--isolation", "--kernel-memory", "-l", "--label", "--label-file", "--link",
+    "--log-driver", "--log-opt", "--mac-address", "-m", "--memory", "--memory-reservation", "--memory-swap",
+    "--memory-swappiness", "--mount", "--name", "--network", "--net", "--network-alias", "--pid", "--pids-limit",
+    "--platform", "-p", "--publish", "--pull", "--restart", "--runtime", "--security-opt", "--shm-size",
+    "--stop-signal", "--stop-timeout", "--storage-opt", "--sysctl", "--tmpfs", "--ulimit", "-u", "--user",
+    "--userns", "--uts", "-v", "--volume", "--volume-driver", "--volumes-from", "-w", "--workdir",
+    "--driver", "-o", "--opt", "--format", "-f", "--filter",
+}
+_FLAG_OPTS_SHORT = set("diterPq")  # short flags that combine: -dit, -it, -d
+
+
+@dataclass(frozen=True)
+class MountSpec:
+    raw: str
+    type: str  # volume | bind | anonymous | tmpfs
+    source: str = ""
+    target: str = ""
+    readonly: bool = False
+    flag: str = "-v"  # -v or --mount
+    problem: Optional[str] = None
+    corrected: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    raw: str
+    kind: str = ""  # run | create | volume-create | volume-rm | volume-inspect | container-rm | ""
+    image: str = ""
+    name: str = ""
+    user: str = ""
+    rm: bool = False
+    read_only: bool = False
+    mounts: tuple[MountSpec, ...] = ()
+    ports: tuple[tuple[Optional[int], str], ...] = ()  # (host port, container side)
+    volumes: tuple[str, ...] = ()  # names given to docker volume create|rm|inspect
+    containers: tuple[str, ...] = ()  # names given to docker container rm
+    force: bool = False
+    error: Optional[str] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and bool(self.kind)
+
+
+DOCKER_LINE = re.compile(r"(?:^|[\s$>#;&|(`])(?:sudo\s+)?docker(?:\.exe)?\s+(run|create|volume|container|rm)\b",
+                         re.IGNORECASE)
+
+
+def find(text: str) -> Optional[str]:
+    """The docker command inside a pasted text (a prompt, a sentence), if any."""
+    m = DOCKER_LINE.search(text)
+    if not m:
+        return None
+    start = text.lower().index("docker", m.start())
+    line = text[start:].split("\n", 1)[0]
+    return line.strip()
+
+
+def parse(text: str) -> ParsedCommand:
+    line = find(text)
+    if line is None:
+        return ParsedCommand(raw=text[:200], error="no docker command found")
+    line = line.replace("\\\n", " ")
+    try:
+        lex = shlex.shlex(line, posix=True)
+        lex.whitespace_split = True
+        lex.escape = ""  # Windows paths keep their backslashes
+        lex.commenters = ""
+        toks = list(lex)
+    except ValueError as e:
+        return ParsedCommand(raw=line[:500], error=f"I could not read that command: {e} (unbalanced quotes?)")
+    if len(toks) > MAX_TOKENS:
+        return ParsedCommand(raw=line[:500], error=f"I could not read that command: it has {len(toks)} words")
+    toks = toks[1:]  # 'docker'
+    if not toks:
+        return ParsedCommand(raw=line, error="the command stops after 'docker'")
+    verb = toks[0].lower()
+    if verb == "container" and len(toks) > 1:
+        sub = toks[1].lower()
+        if sub in ("run", "create"):
+            return _run(line, sub, toks[2:])
+        if sub in ("rm", "remove"):
+            return _container_rm(line, toks[2:])
+        return ParsedCommand(raw=line, error=f"voldoctor reads 'docker container rm|run', not 'container {sub}'")
+    if verb in ("run", "create"):
+        return _run(line, verb, toks[1:])
+    if verb == "rm":
+        return _container_rm(line, toks[1:])
+    if verb == "volume":
+        return _volume(line, toks[1:])
+    return ParsedCommand(raw=line, error=f"voldoctor does not read 'docker {verb}' commands")
+
+
+def _container_rm(line: str, args: list[str]) -> ParsedCommand:
+    names = tuple(a for a in args if not a.startswith("-"))
+    force = any(a in ("-f", "--force") or (a.startswith("-") and not a.startswith("--") and "f" in a) for a in args)
+    vols = any(a in ("-v", "--volumes") or (a.startswith("-") and not a.startswith("--") and "v" in a) for a in args)
+    return ParsedCommand(raw=line, kind="container-rm", containers=names, force=force, rm=vols)
+
+
+def _volume(line: str, args: list[str]) -> ParsedCommand:
+    if not args:
+        return ParsedCommand(raw=line, error="'docker volume' needs a subcommand (create, ls, inspect, rm)")
+    sub = args[0].lower()
+    rest = []
+    skip = False
+    force = False
+    for i, a in enumerate(args[1:]):
+        if skip:
+            skip = False
+            continue
+        if a in ("-f", "--force"):
+            force = True
+            continue
+        if a.startswith("-"):
+            skip = "=" not in a and a in ("-d", "--driver", "-o", "--opt", "--label", "--name", "-f", "--format")
+            if a == "--name":
+                skip = False
+            continue
+        rest.append(a)
+    kinds = {"create": "volume-create", "rm": "volume-rm", "remove": "volume-rm", "inspect": "volume-inspect"}
+    if sub not in kinds:
+        return ParsedCommand(raw=line, error=f"voldoctor reads 'docker volume create|rm|inspect', not '{sub}'")
+    return ParsedCommand(raw=line, kind=kinds[sub], volumes=tuple(rest), force=force)
+
+
+def _split_opt(args: list[str], i: int) -> tuple[str, Optional[str], int]:
+    """Option name, its value (or None for a flag), and the next index."""
+    a = args[i]
+    if a.startswith("--"):
+        if "=" in a:
+            k, v = a.split("=", 1)
+            return k, v, i + 1
+        if a in _VALUE_OPTS:
+            return a, (args[i + 1] if i + 1 < len(args) else ""), i + 2
+        return a, None, i + 1
+    # short options: -v x, -vx? (docker allows -v=x too), combined flags -dit
+    if len(a) > 2 and a[:2] in _VALUE_OPTS and a[2] == "=":
+        return a[:2], a[3:], i + 1
+    if len(a) > 2 and all(ch in _FLAG_OPTS_SHORT for ch in a[1:]):
+        return a, None, i + 1
+    if len(a) > 2 and a[:2] in _VALUE_OPTS:
+        return a[:2], a[2:], i + 1
+    if a in _VALUE_OPTS:
+        return a, (args[i + 1] if i + 1 < len(args) else ""), i + 2
+    return a, None, i + 1
+
+
+def _run(line: str, verb: str, args: list[str]) -> ParsedCommand:
+    mounts: list[MountSpec] = []
+    ports: list[tuple[Optional[int], str]] = []
+    name = user = image = ""
+    rm = ro = False
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if not a.startswith("-") or a == "-":
+            image = a
+            break
+        if a == "--":
+            image = args[i + 1] if i + 1 < len(args) else ""
+            break
+        k, v, i = _split_opt(args, i)
+        if k in ("-v", "--volume"):
+            mounts.append(volume_spec(v or ""))
+        elif k == "--mount":
+            mounts.append(mount_spec(v or ""))
+        elif k == "--tmpfs":
+            mounts.append(MountSpec(raw=v or "", type="tmpfs", target=(v or "").split(":")[0], flag="--tmpfs"))
+        elif k == "--name":
+            name = v or ""
+        elif k in ("-u", "--user"):
+            user = v or ""
+        elif k in ("-p", "--publish"):
+            ports.append(_port(v or ""))
+        elif k == "--rm":
+            rm = True
+        elif k == "--read-only":
+            ro = True
+        elif k.startswith("-") and not k.startswith("--") and len(k) > 2 and all(ch in _FLAG_OPTS_SHORT for ch in k[1:]):
+            pass
+    mounts = _duplicates(mounts)
+    err = None if image else "the command names no image"
+    return ParsedCommand(raw=line, kind=verb, image=image, name=name, user=user, rm=rm, read_only=ro,
+                         mounts=tuple(mounts), ports=tuple(ports), error=err)
+
+
+def _port(spec: str) -> tuple[Optional[int], str]:
+    parts = spec.split(":")
+    if len(parts) == 1:
+        return None, parts[0]
+    host = parts[-2]
+    try:
+        return int(host.split("-")[0]), parts[-1]
+    except ValueError:
+        return None, parts[-1]
+
+
+def volume_spec(spec: str) -> MountSpec:
+    """One -v value: [SOURCE:]TARGET[:MODE], as the Linux daemon reads it."""
+    raw = spec
+    if WINDOWS_PATH.match(spec):
+        # C:\Users\me\data:/app/data  -> a Windows path given to a Linux daemon
+        drive, rest = spec[:2], spec[2:]
+        parts = rest.split(":")
+        src = drive + parts[0]
+        target = parts[1] if len(parts) > 1 else ""
+        fixed = "/" + drive[0].lower() + parts[0].replace("\\", "/")
+        return MountSpec(raw, "bind", src, target, problem="a Windows path: the Linux daemon reads 'C' as a "
+                         "volume name and the rest as the container path",
+                         corrected=f"{fixed}:{target}" + (":" + parts[2] if len(parts) > 2 else "")
+                         + "   (Git Bash/WSL form; in PowerShell use ${PWD}, in cmd %cd%)")
+    parts = spec.split(":")
+    if len(parts) == 1:
+        t = parts[0]
+        problem = None if t.startswith("/") else "the container path must be absolute (start with '/')"
+        return MountSpec(raw, "anonymous", "", t, problem=problem, corrected=("/" + t.lstrip("./")) if problem else None)
+    if len(parts) > 3:
+        return MountSpec(raw, "volume", parts[0], parts[1], problem=f"too many ':' ({len(parts) - 1}); the form is "
+                         "SOURCE:TARGET[:MODE]", corrected=":".join(parts[:2]) + (f":{parts[-1]}" if parts[-1] in MODES else ""))
+    src, target = parts[0], parts[1]
+    mode = parts[2] if len(parts) == 3 else ""
+    ro = "ro" in mode.split(",")
+    kind = "bind" if src.startswith(("/", ".", "~", "$")) else "volume"
+    problem = corrected = None
+    if len(parts) == 3 and (not mode or any(m not in MODES for m in mode.split(","))):
+        bad = ",".join(m for m in mode.split(",") if m not in MODES) or "(empty)"
+        problem = f"'{bad}' is not a mount mode (use ro, rw, z or Z)"
+        corrected = f"{src}:{target}" + (f":{mode.rsplit(',', 1)[0]}" if "," in mode else "")
+    elif not target.startswith("/"):
+        problem = "the container path must be absolute (start with '/')"
+        corrected = f"{src}:/{target.lstrip('./')}" + (f":{mode}" if mode else "")
+    elif kind == "bind" and src.startswith((".", "~")):
+        problem = ("a relative host path: older Docker reads it as a volume name; "
+                   "use an absolute path")
+        corrected = f"\"$(pwd)/{src.lstrip('./')}\":{target}" + (f":{mode}" if mode else "") if src.startswith(".") \
+            else f"\"$HOME/{src[2:]}\":{target}" + (f":{mode}" if mode else "")
+    elif kind == "volume" and not VOLUME_NAME.fullmatch(src):
+        problem = "not a valid volume name (letters, digits, '_', '.', '-'); a host folder needs an absolute path"
+        corrected = f"\"$(pwd)/{src}\":{target}" + (f":{mode}" if mode else "")
+    return MountSpec(raw, kind, src, target, ro, "-v", problem, corrected)
+
+
+def mount_spec(spec: str) -> MountSpec:
+    kv = {}
+    flags = set()
+    for part in spec.split(","):
+        if "=" in part:
+            k, v = part.split("=", 1)
+            kv[k.strip().lower()] = v.strip()
+        elif part.strip():
+            flags.add(part.strip().lower())
+    t = kv.get("type", "volume")
+    src = kv.get("source") or kv.get("src") or ""
+    target = kv.get("target") or kv.get("destination") or kv.get("dst") or ""
+    ro = "readonly" in flags or "ro" in flags or kv.get("readonly", "").lower() in ("1", "true") \
+        or kv.get("ro", "").lower() in ("1", "true")
+    kind = "anonymous" if t == "volume" and not src else t
+    problem = corrected = None
+    if not target:
+        problem, corrected = "--mount needs target=PATH (or dst=PATH)", spec + ",target=/app/data"
+    elif not target.startswith("/"):
+        problem = "the target must be an absolute path"
+        corrected = spec.replace(target, "/" + target.lstrip("./"))
+    elif t == "bind" and not src.startswith("/"):
+        problem = "a bind mount's source must be an absolute host path"
+        corrected = spec.replace(f"={src}", f"=$(pwd)/{src.lstrip('./')}", 1)
+    elif t not in ("volume", "bind", "tmpfs", "npipe", "cluster", "image"):
+        problem = f"unknown mount type '{t}' (use volume, bind or tmpfs)"
+    return MountSpec(spec, kind, src, target, ro, "--mount", problem, corrected)
+
+
+def _duplicates(mounts: list[MountSpec]) -> list[MountSpec]:
+    seen: dict[str, int] = {}
+    out = []
+    for m in mounts:
+        t = m.target.rstrip("/") or "/"
+        if m.problem is None and t in seen:
+            m = MountSpec(m.raw, m.type, m.source, m.target, m.readonly, m.flag,
+                          problem=f"{m.target} is already a mount point in this command (Docker refuses duplicates)",
+                          corrected="(drop one of the two, or mount it at another path)")
+        seen.setdefault(t, len(out))
+        out.append(m)
+    return out

@@ -241,6 +241,14 @@ def daemon_facts(state: DaemonState, q: Query) -> dict:
     return facts
 
 
+VALID_VOLUME_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+
+
+def suggest_name(name: str) -> str:
+    s = re.sub(r"[^a-zA-Z0-9_.-]+", "-", name.strip()).strip("-_.")
+    return s or "my-data"
+
+
 def volume_facts(state: DaemonState, name: str) -> dict:
     vol = state.volume(name)
     names = [v.name for v in state.volumes]

@@ -22,6 +22,7 @@ from voldoctor.symptoms import match  # noqa: E402
 
 def evaluate(rows, symptoms):
     per = collections.defaultdict(lambda: [0, 0, 0])  # n, top1, top3
+    wrong_sure = [0]
     confusions = collections.Counter()
     misses = []
     for r in rows:
@@ -34,15 +35,19 @@ def evaluate(rows, symptoms):
         if want == "other":
             ok1 = ok3 = m.symptom is None
         else:
-            ok1 = m.symptom is not None and m.symptom.id == want
+            # top-1: the first-ranked symptom, whether voldoctor is sure enough to
+            # answer or asks with it as choice 1
+            ok1 = bool(ids) and ids[0] == want
             ok3 = want in ids[:3]
+        if m.symptom is not None and m.symptom.id != want:
+            wrong_sure[0] += 1
         st[1] += ok1
         st[2] += ok3
         if not ok1:
             got = m.symptom.id if m.symptom else ("(asks: " + ",".join(ids[:3]) + ")" if ids else "(nothing)")
             confusions[(want, got)] += 1
             misses.append((want, got, r["text"][:100]))
-    return per, confusions, misses
+    return per, confusions, misses, wrong_sure[0]
 
 
 def main(argv):
@@ -52,13 +57,14 @@ def main(argv):
     known = set(symptoms) | {"other"}
     skipped = [r for r in rows if r["category"] not in known]
     rows = [r for r in rows if r["category"] in known]
-    per, confusions, misses = evaluate(rows, symptoms)
+    per, confusions, misses, wrong_sure = evaluate(rows, symptoms)
     n = sum(v[0] for v in per.values())
     t1 = sum(v[1] for v in per.values())
     t3 = sum(v[2] for v in per.values())
     print(f"rows: {n} from {', '.join(str(f) for f in files)}"
           + (f" ({len(skipped)} skipped: labels not in the catalogue)" if skipped else ""))
-    print(f"top-1: {t1 / n:.1%}   top-3: {t3 / n:.1%}")
+    print(f"top-1: {t1 / n:.1%}   top-3: {t3 / n:.1%}   answered with confidence but wrong: {wrong_sure} "
+          f"({wrong_sure / n:.1%})")
     print(f"{'symptom':<24} {'n':>4} {'top-1':>7} {'top-3':>7}")
     for sid, (k, a, b) in sorted(per.items()):
         print(f"{sid:<24} {k:>4} {a / k:>7.0%} {b / k:>7.0%}")

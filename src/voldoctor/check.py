@@ -397,8 +397,13 @@ def run_checks(ctx: Context, chosen: list[Check], on_start=None, on_done=None) -
         if ctx.prober is not None:
             prev = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
             try:
-                ctx.prober.cleanup()
+                left = ctx.prober.cleanup()
                 ctx.prober.close()
+                if left:
+                    import sys
+
+                    print("voldoctor: could not remove " + "; ".join(left) + " (labelled io.voldoctor.probe=1; "
+                          "the next voldoctor check removes them)", file=sys.stderr)
             finally:
                 if prev is not None:
                     signal.signal(signal.SIGINT, prev)

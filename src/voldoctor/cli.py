@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(r)
     rsub = r.add_subparsers(dest="rules_cmd", parser_class=_Parser)
     ls = rsub.add_parser("list", help="every symptom and its rules")
+    ls.add_argument("--markdown", action="store_true", help="as the README's table")
     s = rsub.add_parser("show", help="one rule or symptom in full")
     s.add_argument("id")
     li = rsub.add_parser("lint", help="validate a rules folder (exit 2 when invalid)")
@@ -220,7 +221,7 @@ def cmd_rules(args, parser) -> int:
 
         raise UsageError(f"no rule or symptom {args.id!r}{did_you_mean(args.id, [*rs.rules, *rs.symptoms])}")
     if args.rules_cmd in (None, "list"):
-        sys.stdout.write(render.rules_list_text(rs))
+        sys.stdout.write(render.rules_table_markdown(rs) if getattr(args, "markdown", False) else render.rules_list_text(rs))
         return EXIT_OK
     return EXIT_USAGE
 

@@ -566,15 +566,17 @@ def _stat_paths(state: DaemonState, extra: tuple[str, ...] = ()) -> tuple[dict[s
             if p in extra or any(m.type == "bind" and m.source == p for c in state.containers for m in c.mounts):
                 missing.append(p)
             continue
-        empty = None
+        empty = oldest = None
         if stat.S_ISDIR(st.st_mode):
             try:
                 with os.scandir(p) as it:
-                    empty = next(it, None) is None
+                    times = [e.stat(follow_symlinks=False).st_mtime for _, e in zip(range(200), it)]
+                empty = not times
+                oldest = min(times) if times else None
             except OSError:
                 pass
         out[p] = PathStat(uid=st.st_uid, gid=st.st_gid, mode=stat.S_IMODE(st.st_mode), is_dir=stat.S_ISDIR(st.st_mode),
-                          mtime=st.st_mtime, empty=empty)
+                          mtime=st.st_mtime, empty=empty, oldest=oldest)
     return out, tuple(missing)
 
 
@@ -685,16 +687,23 @@ class Prober:
             except Exception as e:  # noqa: BLE001 - the daemon went away; the label lets a later run clean up
                 return [f"{n} ({_short(e)})" for n in [*self.made_containers, *self.made_volumes]]
             self.api = self.col.client
-        for cid in list(self.made_containers):
-            try:
-                self.remove_container(cid)
-            except Exception as e:  # keep going: every object gets its chance
-                left.append(f"container {cid[:12]} ({_short(e)})")
-        for v in list(self.made_volumes):
-            try:
-                self.remove_volume(v)
-            except Exception as e:
-                left.append(f"volume {v} ({_short(e)})")
+        # An interrupted create or start may still be finishing inside the daemon
+        # ("removal already in progress", "volume is in use"): try a few rounds.
+        for attempt in range(4):
+            left = []
+            for cid in list(self.made_containers):
+                try:
+                    self.remove_container(cid)
+                except Exception as e:  # keep going: every object gets its chance
+                    left.append(f"container {cid[:12]} ({_short(e)})")
+            for v in list(self.made_volumes):
+                try:
+                    self.remove_volume(v)
+                except Exception as e:
+                    left.append(f"volume {v} ({_short(e)})")
+            if not left:
+                break
+            time.sleep(0.25 * (attempt + 1))
         return left
 
     def remove_stale(self, older_than: float) -> list[str]:

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Callable, Optional
 
-from voldoctor import probes
+from voldoctor import commandline, probes
+from voldoctor.commandline import ParsedCommand
+from voldoctor.facts import FACTS
 from voldoctor.rules import TEMPLATE_RE, Rule, RuleSet
 from voldoctor.state import DaemonState
 from voldoctor.symptoms import Candidate, Entities, Match, Names, extract, match
@@ -94,6 +96,7 @@ class Answer:
     notes: tuple[str, ...] = ()
     advice: tuple[str, ...] = ()
     checked_symptoms: tuple[str, ...] = field(default_factory=tuple)
+    command: Optional[ParsedCommand] = None
 
     @property
     def daemon_down(self) -> bool:
@@ -108,13 +111,25 @@ class Answer:
         return Exit.OK
 
 
-def _query(ents: Entities, volume: Optional[str], container: Optional[str], everything: bool = False) -> probes.Query:
+def _query(ents: Entities, volume: Optional[str], container: Optional[str], everything: bool = False,
+           command: Optional[ParsedCommand] = None) -> probes.Query:
+    cmd_ok = command is not None and command.ok
+    vols = list(ents.volumes)
+    conts = list(ents.containers)
+    if cmd_ok and command.kind.startswith("volume-"):
+        vols = [*command.volumes, *vols]
+    if cmd_ok and command.kind == "container-rm":
+        conts = [*command.containers, *conts]
     return probes.Query(
         everything=everything,
-        volumes=((volume,) if volume else ()) + tuple(v for v in ents.volumes if v != volume),
-        containers=((container,) if container else ()) + tuple(c for c in ents.containers if c != container),
+        volumes=tuple(dict.fromkeys(((volume,) if volume else ()) + tuple(v for v in vols if v != volume))),
+        containers=tuple(dict.fromkeys(((container,) if container else ()) + tuple(c for c in conts if c != container))),
         paths=ents.paths,
-        named_container=bool(container or ents.containers),
+        ports=ents.ports,
+        images=ents.images,
+        names=ents.names,
+        command=command,
+        named_container=bool(container or conts),
     )
 
 
@@ -124,6 +139,53 @@ def names_of(state: DaemonState) -> Names:
         containers=tuple(c.name for c in state.containers),
         container_ids=tuple(c.id for c in state.containers),
     )
+
+
+# What a pasted command is checked for when the learner said nothing else.
+COMMAND_SYMPTOMS = {
+    "run": ("invalid-mount-spec", "port-in-use", "name-conflict", "image-not-found", "anonymous-volume",
+            "bind-mount-vs-volume", "read-only-mount"),
+    "create": ("invalid-mount-spec", "name-conflict", "image-not-found", "anonymous-volume", "bind-mount-vs-volume"),
+    "volume-rm": ("volume-in-use", "volume-not-found"),
+    "volume-inspect": ("volume-not-found",),
+    "volume-create": ("invalid-volume-name",),
+    "container-rm": ("data-not-persisting",),
+}
+
+
+class Ask:
+    """The focus picker handed to a state source, with what else the question
+    needs read (see daemon.collect). A snapshot source just ignores it."""
+
+    def __init__(self, fn, want: frozenset, paths=(), ports=(), images=(), volumes=()):
+        self.fn, self.want, self.paths, self.ports, self.images, self.volumes = fn, want, paths, ports, images, volumes
+
+    def __call__(self, state: DaemonState) -> list[str]:
+        return self.fn(state)
+
+
+def rules_for(ruleset: RuleSet, sym_ids: list[str], command: Optional[ParsedCommand]) -> list[Rule]:
+    out = [r for r in ruleset.rules.values() if any(s in r.symptoms for s in sym_ids)]
+    if command is not None and command.ok:
+        out += [r for r in ruleset.rules.values() if r.scope in ("command", "spec") and r not in out]
+    return out
+
+
+def supersede(diags: list[Diagnosis], ruleset: RuleSet) -> list[Diagnosis]:
+    """Drop a diagnosis that a more specific rule, firing on the same thing, replaces."""
+    out = []
+    for d in diags:
+        beaten = False
+        for other in diags:
+            if d.rule in ruleset.rules[other.rule].supersedes:
+                names = {str(v) for v in other.evidence.values()}
+                if other.subject == d.subject or any(str(v) in names for k, v in d.evidence.items()
+                                                     if k in ("volume.name", "container.name", "mount.name")):
+                    beaten = True
+                    break
+        if not beaten:
+            out.append(d)
+    return out
 
 
 def answer(
@@ -139,38 +201,54 @@ def answer(
     `prior` lets a conversation supply a symptom the learner already chose."""
     m = prior or match(text, ruleset.symptoms)
     ents = m.entities
+    command = commandline.parse(text) if commandline.find(text) else None
     checkup = not text.strip() and prior is None
     if m.symptom is not None:
         sym_ids = [m.symptom.id]
     elif checkup:
         sym_ids = list(ruleset.symptoms)  # no words at all: a full check-up of every container
+    elif command is not None and command.ok:
+        sym_ids = list(COMMAND_SYMPTOMS.get(command.kind, ()))
     else:
         sym_ids = []
+    sym_ids = [s for s in sym_ids if s in ruleset.symptoms]
     advice = tuple(a for sid in sym_ids[:1] for a in ruleset.symptoms[sid].advice) if m.symptom else ()
+    notes: list[str] = []
+    if command is not None and command.error and commandline.find(text):
+        notes.append(command.error)
     if source is None:
-        return Answer(text, m, ents, (), None, offline=True, advice=advice, checked_symptoms=tuple(sym_ids))
+        return Answer(text, m, ents, (), None, offline=True, advice=advice, checked_symptoms=tuple(sym_ids),
+                      notes=tuple(notes), command=command)
 
+    rules = rules_for(ruleset, sym_ids, command)
+    want = frozenset(FACTS[f].needs for r in rules for f in r.facts_used if FACTS[f].needs)
+    cmd_ok = command is not None and command.ok
     seen: dict[str, Any] = {}
 
     def pick(phase1: DaemonState) -> list[str]:
         e = ents.merged(extract(text, names_of(phase1)))
-        q = _query(e, volume, container, checkup)
+        q = _query(e, volume, container, checkup, command)
         seen["ents"], seen["query"] = e, q
         return [c.id for c in probes.focus(phase1, q)[0]]
 
-    state = source(pick)
+    pre = _query(ents.merged(extract(text, Names())), volume, container, checkup, command)
+    ask = Ask(
+        pick, want,
+        paths=tuple(x.source for x in (command.mounts if cmd_ok else ()) if x.type == "bind" and x.source.startswith("/")),
+        ports=tuple(dict.fromkeys([*(p for p, _ in (command.ports if cmd_ok else ()) if p), *ents.ports])),
+        images=tuple(dict.fromkeys([*((command.image,) if cmd_ok and command.image else ()), *ents.images])),
+        volumes=pre.volumes,
+    )
+    state = source(ask)
     if "query" not in seen and state.reachable:  # a replayed state: nothing was picked
         pick(state)
     ents = seen.get("ents", ents)
-    q = seen.get("query") or _query(ents, volume, container, checkup)
-    notes: list[str] = []
+    q = seen.get("query") or pre
     if not state.reachable:
         sym_ids = [DAEMON_SYMPTOM] + [s for s in sym_ids if s != DAEMON_SYMPTOM]
-    rules = [r for r in ruleset.rules.values() if any(s in r.symptoms for s in sym_ids)]
-    if not state.reachable:
-        rules = [r for r in rules if r.scope == "daemon"]
+        rules = [r for r in rules_for(ruleset, sym_ids, None) if r.scope == "daemon"]
     subs = probes.subjects(state, q, {r.scope for r in rules})
-    diags = evaluate(rules, subs)
+    diags = supersede(evaluate(rules, subs), ruleset)
     needs = None
     if state.reachable:
         for ref in q.containers:
@@ -184,4 +262,4 @@ def answer(
         elif need == "container" and not subs.get("container") and not subs.get("mount"):
             needs = "container"
     return Answer(text, m, ents, tuple(diags), state, notes=tuple(notes), needs=needs, advice=advice,
-                  checked_symptoms=tuple(sym_ids))
+                  checked_symptoms=tuple(sym_ids), command=command)

@@ -118,7 +118,7 @@ _FACTS = [
     Fact("mount.source_empty", "bool", "the host path is an empty folder"),
     Fact("mount.daemon_created", "bool", "a bind source the daemon made itself (root-owned, made with the container)"),
     Fact("mount.covers_workdir", "bool", "the mount lies over the image's working directory"),
-    Fact("mount.predates_container", "bool", "the volume existed well before this container was created"),
+    Fact("mount.predates_container", "bool", "the volume held data from before this container was created"),
 ]
 
 FACTS: dict[str, Fact] = {f.name: f for f in _FACTS}

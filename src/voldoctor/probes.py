@@ -300,7 +300,9 @@ def container_facts(c: Container, q: Query, in_question: bool) -> dict:
             nearest = max(c.mounts, key=lambda m: fuzz.ratio(m.destination, wanted))
     writes = None
     if d is not None and d.changes is not None:
-        writes = [p for p in d.changes if not any(covers(m.destination, p) for m in c.mounts)]
+        # Docker itself makes the mount points (and their parents) in the layer: not the app's writes.
+        writes = [p for p in d.changes if not any(covers(m.destination, p) or m.destination.startswith(p.rstrip("/") + "/")
+                                                   for m in c.mounts)]
         # keep the deepest entries: a new folder and the files in it read as the files
         writes = [p for p in writes if not any(o != p and o.startswith(p.rstrip("/") + "/") for o in writes)]
     return {
@@ -344,10 +346,9 @@ def mount_facts(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Containe
         daemon_made = st.uid == 0 and st.is_dir and abs(st.mtime - created) <= 10
     workdir = cfacts.get("container.workdir")
     predates = None
-    if m.type == "volume" and c is not None:
-        vol = state.volume(m.name)
-        t = _timestamp(vol.created_at) if vol else None
-        predates = (t is not None and created - t > 60) if t is not None else None
+    if m.type == "volume" and st is not None and created:
+        # Data older than the container: it was initialised by an earlier one.
+        predates = st.oldest is not None and st.oldest < created - 2
     return {
         "mount.source_exists": exists,
         "mount.source_empty": st.empty if st else None,
@@ -366,15 +367,6 @@ def mount_facts(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Containe
         "mount.mode": format(st.mode, "o") if st else None,
         "mount.writable": writable,
     }
-
-
-def _timestamp(text: str) -> Optional[float]:
-    from datetime import datetime
-
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except (ValueError, AttributeError):
-        return None
 
 
 def spec_facts(state: DaemonState, spec: MountSpec, image_volume: bool = False) -> dict:

@@ -58,6 +58,15 @@ def diagnosis_json(d: Diagnosis) -> dict:
             "why": d.why}
 
 
+def command_json(cmd) -> Optional[dict]:
+    if cmd is None:
+        return None
+    return {"kind": cmd.kind or None, "image": cmd.image or None, "name": cmd.name or None, "rm": cmd.rm,
+            "mounts": [{"spec": m.raw, "type": m.type, "source": m.source or None, "target": m.target or None,
+                        "readonly": m.readonly, "problem": m.problem} for m in cmd.mounts],
+            "ports": [p for p, _ in cmd.ports if p], "error": cmd.error}
+
+
 def answer_json(a: Answer) -> dict:
     m = a.match
     return {
@@ -69,6 +78,9 @@ def answer_json(a: Answer) -> dict:
                      "paths": list(a.entities.paths)},
         "diagnoses": [diagnosis_json(d) for d in a.diagnoses],
         "daemon": daemon_json(a),
+        "mentions": {"ports": list(a.entities.ports), "images": list(a.entities.images),
+                     "names": list(a.entities.names)},
+        "command": command_json(a.command),
         "needs": a.needs,
         "notes": list(a.notes),
         "advice": list(a.advice),
@@ -170,6 +182,13 @@ def rules_list_text(rs: RuleSet) -> str:
         for r in rs.for_symptom(sid):
             tag = f"   (user rule from {rs.origin[r.id]}, replaces the bundled one)" if r.id in rs.overridden else ""
             out.append(f"  {r.id:<{w}}  {r.severity:<7}  {r.title}{tag}")
+    return "\n".join(out) + "\n"
+
+
+def rules_table_markdown(rs: RuleSet) -> str:
+    out = ["| symptom | what the learner sees | rules |", "|---|---|---|"]
+    for sid, s in rs.symptoms.items():
+        out.append(f"| `{sid}` | {s.title} | " + ", ".join(f"`{r.id}`" for r in rs.for_symptom(sid)) + " |")
     return "\n".join(out) + "\n"
 
 

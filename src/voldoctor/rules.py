@@ -105,6 +105,7 @@ class Rule(_Model):
     why: str = ""
     fix: tuple[str, ...] = Field(min_length=1)
     source: str = Field(min_length=3)
+    supersedes: tuple[str, ...] = ()  # rules this one replaces when both fire on the same thing
     examples: tuple[Example, ...]
 
     @model_validator(mode="after")
@@ -324,6 +325,9 @@ def load(extra: list[Path] | None = None, *, bundled: bool = True) -> RuleSet:
         symptoms.update(s)
         origin.update(o)
     for rid, rule in rules.items():
+        for other in rule.supersedes:
+            if other not in rules:
+                problems.append(f"{origin[rid]}: supersedes: unknown rule {other!r}{did_you_mean(other, rules)}")
         for sid in rule.symptoms:
             if sid not in symptoms:
                 problems.append(f"{origin[rid]}: symptoms: unknown symptom {sid!r}{did_you_mean(sid, symptoms)}")

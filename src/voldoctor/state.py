@@ -58,6 +58,7 @@ class PathStat(_Value):
     is_dir: bool
     mtime: float = 0.0
     empty: Optional[bool] = None  # a folder with nothing in it
+    oldest: Optional[float] = None  # mtime of the oldest entry in the folder (up to 200 looked at)
     free_bytes: Optional[int] = None  # free space on its filesystem, when read through a helper
 
 

@@ -17,9 +17,9 @@ from rapidfuzz import fuzz, utils
 
 from voldoctor.rules import Symptom
 
-STRONG = 78  # a phrase score at or above this may be taken as the answer...
-MARGIN = 6  # ...when it leads the runner-up by at least this much
-WEAK = 60  # below this a symptom is not even offered as a candidate
+STRONG = 65  # a phrase score at or above this may be taken as the answer...
+MARGIN = 8  # ...when it leads the runner-up by at least this much
+WEAK = 50  # below this a symptom is not even offered as a candidate
 MAX_TEXT = 4000  # longer input is scored on its first part (pasted logs run long)
 
 PATH_RE = re.compile(r"(?<![\w.:/-])(/[\w.@+\-]+(?:/[\w.@+\-]*)*)")
@@ -97,10 +97,40 @@ def phrase_score(text: str, phrases: Iterable[str]) -> float:
     return best
 
 
-def keyword_bonus(text: str, keywords: Iterable[str]) -> float:
-    words = set(text.split())
-    hits = sum(1 for k in keywords if (k in words if " " not in k else k in text))
-    return min(12.0, 6.0 * hits)
+STOP = frozenset("a an the is are was were be been to of in on for with and or but not my i it this that at as by "
+                 "from do does did can cant when after before how what why where which docker container containers "
+                 "get got have has had me you your we our its there then than so if also just".split())
+WORD_RE = re.compile(r"[a-z0-9$%()._/-]+")
+PHRASE_WEIGHT = 0.75  # the rest of a score is vocabulary overlap
+
+
+def words(text: str) -> list[str]:
+    return [w.strip("._-/") for w in WORD_RE.findall(text.lower()) if w not in STOP and len(w.strip("._-/")) > 1]
+
+
+@lru_cache(maxsize=16)
+def _vocabulary(symptoms: tuple[Symptom, ...]) -> tuple[dict[str, frozenset], dict[str, float]]:
+    """Each symptom's words (from its phrases and keywords), and how telling
+    each word is: a word that only one symptom uses weighs the most."""
+    import math
+
+    vocab = {s.id: frozenset(w for p in (*s.phrases, *s.keywords) for w in words(p)) for s in symptoms}
+    df: dict[str, int] = {}
+    for v in vocab.values():
+        for w in v:
+            df[w] = df.get(w, 0) + 1
+    n = len(symptoms)
+    return vocab, {w: math.log(1 + n / d) for w, d in df.items()}
+
+
+def overlap_scores(text: str, symptoms: tuple[Symptom, ...]) -> dict[str, float]:
+    """Per symptom, the share (0-100) of the text's telling words that belong to it."""
+    vocab, idf = _vocabulary(symptoms)
+    ws = set(words(text))
+    total = sum(idf.get(w, 0.0) for w in ws)
+    if total == 0:
+        return {sid: 0.0 for sid in vocab}
+    return {sid: 100.0 * sum(idf[w] for w in ws if w in v) / total for sid, v in vocab.items()}
 
 
 def score_all(text: str, symptoms: dict[str, Symptom]) -> tuple[list[Candidate], dict[str, Entities], dict[str, int]]:
@@ -112,6 +142,7 @@ def score_all(text: str, symptoms: dict[str, Symptom]) -> tuple[list[Candidate],
     certain: dict[str, int] = {}  # symptom id -> length of its longest error-pattern hit
     scores: dict[str, float] = {}
     syms = tuple(symptoms.values())
+    over = overlap_scores(raw, syms)
     for (sid, phrases, keywords), sym in zip(_prepared(syms), syms):
         ents = Entities()
         for pat in sym.errors:
@@ -128,7 +159,8 @@ def score_all(text: str, symptoms: dict[str, Symptom]) -> tuple[list[Candidate],
                     names=(g["name"].lstrip("/"),) if "name" in g else (),
                 ))
         found[sid] = ents
-        s = 100.0 if sid in certain else min(99.0, phrase_score(prepped, phrases) + keyword_bonus(prepped, keywords))
+        s = 100.0 if sid in certain else min(
+            99.0, PHRASE_WEIGHT * phrase_score(prepped, phrases) + (1 - PHRASE_WEIGHT) * over[sid])
         scores[sid] = s
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
     return [Candidate(sid, symptoms[sid].title, round(s)) for sid, s in ranked], found, certain

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tarfile
@@ -32,11 +33,15 @@ IMAGES = {
     "vdt-busybox:latest": [],
     "vdt-busybox-user:latest": ["USER app"],
     "vdt-busybox-vol:latest": ["VOLUME /app/data"],
+    "vdt-busybox-app:latest": ["WORKDIR /app"],
 }
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "live: needs a real Docker daemon")
+
+
+_SESSION: dict = {}
 
 
 class PrivateDaemon:
@@ -47,15 +52,22 @@ class PrivateDaemon:
         self.pidfile = self.dir / "docker.pid"
         self.log = self.dir / "dockerd.log"
         self.proc = None
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.tcp_port = s.getsockname()[1]
 
     @property
     def host(self) -> str:
         return f"unix://{self.sock}"
 
+    @property
+    def tcp_host(self) -> str:
+        return f"tcp://127.0.0.1:{self.tcp_port}"
+
     def start(self, wait: float = 60.0) -> None:
         cmd = [
             "dockerd", "--data-root", str(self.dir / "root"), "--exec-root", str(self.dir / "exec"),
-            "-H", self.host, "--pidfile", str(self.pidfile), "--bridge=none", "--iptables=false",
+            "-H", self.host, "-H", self.tcp_host, "--pidfile", str(self.pidfile), "--bridge=none", "--iptables=false",
             "--ip6tables=false",
         ]
         with open(self.log, "wb") as log:
@@ -124,6 +136,7 @@ def _busybox_rootfs_tar() -> bytes:
         add_file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n"
                  b"nobody:x:65534:65534:nobody:/:/bin/false\n")
         add_file("etc/group", b"root:x:0:\napp:x:1000:\nnogroup:x:65534:\n")
+        add_file("app/index.html", b"<h1>the app</h1>\n")
     return buf.getvalue()
 
 
@@ -163,6 +176,7 @@ def daemon_host():
                 pytest.fail(f"could not start a private dockerd: {e}")
             pytest.skip(f"could not start a private dockerd: {e}")
     host = given or private.host
+    _SESSION["tcp_host"] = private.tcp_host if private else None
     import docker
 
     client = docker.APIClient(base_url=host, version="auto", timeout=60)
@@ -188,6 +202,7 @@ class Lab:
         self.tag = PREFIX + uuid.uuid4().hex[:6]
         self.containers: list[str] = []
         self.volumes: list[str] = []
+        self.tmp = Path(tempfile.mkdtemp(prefix="vdt-lab-"))
 
     def name(self, base: str) -> str:
         return f"{self.tag}-{base}"
@@ -198,10 +213,12 @@ class Lab:
         return name
 
     def container(self, name: str, image="vdt-busybox:latest", command=("sleep", "600"), *, binds=None,
-                  mounts=None, user=None, start=True, volumes=None) -> str:
-        hc = self.api.create_host_config(binds=binds or [], mounts=mounts or None, network_mode="none")
+                  mounts=None, user=None, start=True, volumes=None, environment=None, labels=None,
+                  auto_remove=False) -> str:
+        hc = self.api.create_host_config(binds=binds or [], mounts=mounts or None, network_mode="none",
+                                         auto_remove=auto_remove)
         c = self.api.create_container(image, list(command), name=name, host_config=hc, user=user,
-                                      volumes=volumes)
+                                      volumes=volumes, environment=environment, labels=labels)
         self.containers.append(c["Id"])
         if start:
             self.api.start(c["Id"])
@@ -223,6 +240,15 @@ class Lab:
             except Exception:
                 pass
         self.api.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def tcp_host(daemon_host):
+    """The private daemon over TCP on loopback: to voldoctor, a daemon on another machine."""
+    if not _SESSION.get("tcp_host"):
+        pytest.skip("the daemon was given by DOCKER_HOST; no private TCP listener")
+    return _SESSION["tcp_host"]
 
 
 @pytest.fixture

@@ -67,6 +67,54 @@ def _invalid(lab):
     pass
 
 
+def _run_typo(lab):
+    lab.volume("my-data")
+
+
+def _bind_root(lab):
+    lab.container("vdt-binder", user="1000", binds=[f"{lab.tmp}/made-by-docker:/srv/data"])
+
+
+def _hides(lab):
+    empty = lab.tmp / "empty-site"
+    empty.mkdir()
+    lab.container("vdt-site", image="vdt-busybox-app:latest", binds=[f"{empty}:/app"])
+
+
+def _orphan(lab):
+    lab.volume("vdt-orphan")
+    lab.run("vdt-filler", command=("sh", "-c", "head -c 20000 /dev/zero > /v/keep.bin"), binds=["vdt-orphan:/v"])
+    lab.api.remove_container(lab.containers.pop())  # the volume now belongs to no container
+
+
+def _compose(lab):
+    lab.volume("lab_db-data", labels={"com.docker.compose.project": "lab", "com.docker.compose.volume": "db-data"})
+
+
+def _initialized(lab):
+    import time
+
+    lab.volume("vdt-pgdata")
+    lab.run("vdt-pg-first", command=("sh", "-c", "echo 16 > /var/lib/postgresql/data/PG_VERSION"),
+            binds=["vdt-pgdata:/var/lib/postgresql/data"])
+    time.sleep(3.2)
+    lab.container("vdt-db", binds=["vdt-pgdata:/var/lib/postgresql/data"],
+                  environment={"POSTGRES_PASSWORD": "new-secret"})
+
+
+def _layer(lab):
+    lab.volume("vdt-logs")
+    lab.container("vdt-notes", command=("sh", "-c", "mkdir -p /app/data && echo hi > /app/data/notes.txt && sleep 600"),
+                  binds=["vdt-logs:/var/log/app"])
+    import time
+
+    time.sleep(0.5)
+
+
+def _named(lab):
+    lab.container("vdt-web", start=False)
+
+
 def _healthy(lab):
     lab.volume("my-data")
     lab.container("vdt-lab", binds=["my-data:/app/data"])
@@ -99,6 +147,43 @@ SCENARIOS = [
     Scenario("healthy-not-found", _healthy, ("volume not found", "--volume", "my-data"), None),
     Scenario("healthy-permission", _healthy, ("permission denied", "--container", "vdt-lab"), None),
     Scenario("healthy-persist", _healthy, ("data in /app/data is gone", "--container", "vdt-lab"), None),
+    Scenario("run-volume-typo", _run_typo, ("docker run -d -p 8965:80 -v my_data:/app/data vdt-busybox:latest",),
+             "run-volume-typo", ("volume-name-typo",), {"spec.source": "my_data", "spec.near_miss": "my-data"}),
+    Scenario("mount-spec-invalid", _run_typo, ("docker run -v my-data:app/data vdt-busybox:latest",),
+             "mount-spec-invalid", (), {"spec.corrected": "my-data:/app/data"}),
+    Scenario("bind-source-missing", _invalid, ("docker run -v /nonexistent-vdt/site:/srv vdt-busybox:latest",),
+             "bind-source-missing", (), {"spec.source": "/nonexistent-vdt/site"}),
+    Scenario("bind-created-as-root", _bind_root, ("permission denied", "--container", "vdt-binder"),
+             "bind-created-as-root", ("uid-mismatch",), {"container.uid": 1000, "mount.daemon_created": True}),
+    Scenario("mount-hides-image-content", _hides, ("my app files are gone when I mount a directory", "--container",
+                                                   "vdt-site"), "mount-hides-image-content", (),
+             {"container.workdir": "/app"}),
+    Scenario("rm-anonymous", _invalid, ("docker run --rm -v /app/data vdt-busybox:latest",),
+             "rm-deletes-anonymous-volume", (), {"spec.target": "/app/data"}),
+    Scenario("image-volume-unmounted", _invalid, ("docker run -d vdt-busybox-vol:latest",), "image-volume-unmounted",
+             (), {"spec.target": "/app/data"}),
+    Scenario("dangling", _orphan, ("i lost my data after docker rm, where is it?",), "dangling-volumes", (),
+             {"daemon.dangling_count": 1}),
+    Scenario("compose-prefix", _compose, ("volume not found", "--volume", "db-data"), "compose-project-prefix",
+             ("volume-missing",), {"volume.compose_match": "lab_db-data"}),
+    Scenario("already-initialized", _initialized, ("changed the postgres password but it is not accepted",
+                                                   "--container", "vdt-db"), "volume-already-initialized", (),
+             {"container.init_env": "POSTGRES_PASSWORD"}),
+    Scenario("layer-writes", _layer, ("my notes are gone after docker rm", "--container", "vdt-notes"),
+             "container-layer-writes", (), {"container.layer_writes": "/app/data/notes.txt"}),
+    Scenario("name-conflict", _named, ('docker: Error response from daemon: Conflict. The container name "/vdt-web" is '
+                                       'already in use by container "0123456789ab". You have to remove (or rename) '
+                                       'that container to be able to reuse that name.',), "name-conflict", (),
+             {"name.wanted": "vdt-web"}),
+    Scenario("name-conflict-command", _named, ("docker run --name vdt-web vdt-busybox:latest",), "name-conflict"),
+    Scenario("image-typo", _invalid, ("docker run -d vdt-busybx:latest",), "image-name-typo", ("image-missing",),
+             {"image.near": "vdt-busybox:latest"}),
+    Scenario("image-missing", _invalid, ("Unable to find image 'vdt-nowhere/thing:1.0' locally",), "image-missing",
+             (), {"image.wanted": "vdt-nowhere/thing:1.0"}),
+    Scenario("volume-create-invalid", _invalid, ('docker volume create "my data"',), "volume-name-invalid"),
+    Scenario("volume-rm-in-use", _inuse, ("docker volume rm vdt-held",), "volume-in-use"),
+    Scenario("healthy-command", _healthy, ("docker run -d -p 18965:80 -v my-data:/app/data vdt-busybox:latest",),
+             None),
     # In the healthy lab a container holds my-data, so "in use" is true: the
     # warning that names the holder (and the safe removal order) is right.
     Scenario("healthy-in-use", _healthy, ("volume is in use", "--volume", "my-data"), "volume-in-use",

@@ -70,6 +70,18 @@ class ParsedCommand:
         return self.error is None and bool(self.kind)
 
 
+# A command pasted inside a sentence ends where the sentence goes on.
+PROSE = frozenset("says said but and fails failed gives gave returns returned then it is was with because error errors "
+                  "shows showed doesnt doesn't won't wont not still so says: gives: -> => i but, which that".split())
+
+
+def _until_prose(toks: list[str]) -> list[str]:
+    for i, t in enumerate(toks):
+        if i > 1 and (t.lower() in PROSE or (t.endswith((":", ",")) and not t.startswith("-") and i > 2)):
+            return toks[:i]
+    return toks
+
+
 DOCKER_LINE = re.compile(r"(?:^|[\s$>#;&|(`])(?:sudo\s+)?docker(?:\.exe)?\s+(run|create|volume|container|rm)\b",
                          re.IGNORECASE)
 
@@ -99,7 +111,7 @@ def parse(text: str) -> ParsedCommand:
         return ParsedCommand(raw=line[:500], error=f"I could not read that command: {e} (unbalanced quotes?)")
     if len(toks) > MAX_TOKENS:
         return ParsedCommand(raw=line[:500], error=f"I could not read that command: it has {len(toks)} words")
-    toks = toks[1:]  # 'docker'
+    toks = _until_prose(toks[1:])  # after 'docker'
     if not toks:
         return ParsedCommand(raw=line, error="the command stops after 'docker'")
     verb = toks[0].lower()

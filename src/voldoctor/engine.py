@@ -199,9 +199,12 @@ def answer(
 ) -> Answer:
     """Answer one question. `source` None means offline: no daemon at all.
     `prior` lets a conversation supply a symptom the learner already chose."""
-    m = prior or match(text, ruleset.symptoms)
+    line = commandline.find(text)
+    command = commandline.parse(text) if line else None
+    # A pasted command is read as a command, not as words describing a symptom.
+    words_only = text.replace(line, " ") if line else text
+    m = prior or (match(words_only, ruleset.symptoms) if words_only.strip() else Match(None, ()))
     ents = m.entities
-    command = commandline.parse(text) if commandline.find(text) else None
     checkup = not text.strip() and prior is None
     if m.symptom is not None:
         sym_ids = [m.symptom.id]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import fixcheck
 from scenarios import SCENARIOS
 from voldoctor import daemon, engine, rules, state as st
 
@@ -42,6 +43,8 @@ def test_scenario_live(sc, lab, on_daemon, cli_json):
             assert out["diagnoses"][0]["evidence"].get(k) == v, (k, out["diagnoses"][0]["evidence"])
     for r in sc.absent:
         assert r not in got
+    for d in out["diagnoses"]:  # every fix line is a command that works on this very state
+        assert fixcheck.check(d["fix"], on_daemon, lab) == [], (d["rule"], d["fix"])
 
     # The same question replayed from a snapshot of this very state gives the same answer.
     ep = daemon.resolve_endpoint(on_daemon)

@@ -96,6 +96,7 @@ _FACTS = [
     Fact("container.init_env", "str", "first-run settings it passes (database passwords, names), names only"),
     Fact("container.layer_writes", "str", "files it wrote outside every mount (they die with it)", "changes"),
     Fact("container.layer_write_count", "int", "how many such files", "changes"),
+    Fact("container.layer_first", "str", "the first of those files", "changes"),
     Fact("path.wanted", "str", "the data path in question (the learner's, else an image VOLUME)"),
     Fact("path.origin", "str", "where path.wanted came from: query or image"),
     Fact("path.covered_by", "str", "what is mounted over path.wanted: volume, bind, "

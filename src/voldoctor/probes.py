@@ -312,6 +312,7 @@ def container_facts(c: Container, q: Query, in_question: bool) -> dict:
         "container.layer_writes": (", ".join(writes[:8]) + (f" and {len(writes) - 8} more" if len(writes) > 8 else ""))
         if writes else None,
         "container.layer_write_count": len(writes) if writes is not None else None,
+        "container.layer_first": writes[0] if writes else None,
         "container.name": c.name,
         "container.id": c.short_id,
         "container.image": c.image,

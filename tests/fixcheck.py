@@ -1,0 +1,90 @@
+"""Fix lines are commands that work on the state they were written for.
+
+Every complete docker command in a diagnosis's fix lines (not a template
+with '...' or a CAPITALISED placeholder) is checked against the live daemon:
+read-only ones and creations are run for real and must succeed; the ones that
+remove or stop things are checked for names that exist, not run."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+
+from voldoctor import commandline
+
+PLACEHOLDER = re.compile(r"\b[A-Z][A-Z_]{3,}\b|\.\.\.|/path/to/")
+NOT_RUN = ("rm", "stop", "prune", "pull", "exec", "kill", "restart", "login", "context", "builder", "image")
+
+
+def command_of(line: str) -> str | None:
+    i = line.find("docker ")
+    if i < 0:
+        return None
+    cmd = line[i:].split("   (")[0].strip()
+    return None if PLACEHOLDER.search(cmd) else cmd
+
+
+def _parts(cmd: str) -> list[str]:
+    """The docker commands in a fix line, split at && and ; outside quotes."""
+    out, cur, quote, i = [], "", None, 0
+    while i < len(cmd):
+        ch = cmd[i]
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif cmd.startswith("&&", i) or ch == ";":
+            out.append(cur)
+            cur, i = "", i + (2 if ch == "&" else 1)
+            continue
+        cur += ch
+        i += 1
+    out.append(cur)
+    return [p.strip() for p in out if p.strip().startswith("docker ")]
+
+
+def check(fix: list[str], host: str, lab) -> list[str]:
+    """Problems found with the fix lines (empty when they all hold). Whatever a
+    fix creates is registered with the lab, so it is removed after the test."""
+    problems = []
+    for line in fix:
+        cmd = command_of(line)
+        if cmd is None:
+            continue
+        for part in _parts(cmd):
+            words = shlex.split(part)
+            verb = words[1] if len(words) > 1 else ""
+            sub = words[2] if len(words) > 2 else ""
+            if verb in NOT_RUN or (verb == "volume" and sub in ("rm", "prune")) or (verb == "system" and sub == "prune"):
+                problems += _names_exist(words, lab.api)
+                continue
+            before_c = {c["Id"] for c in lab.api.containers(all=True)}
+            before_v = {v["Name"] for v in (lab.api.volumes() or {}).get("Volumes") or []}
+            env = {**os.environ, "DOCKER_HOST": host}
+            p = subprocess.run(["sh", "-c", part], env=env, capture_output=True, text=True, timeout=60, cwd=lab.tmp)
+            lab.containers += [c["Id"] for c in lab.api.containers(all=True) if c["Id"] not in before_c]
+            lab.volumes += [v["Name"] for v in (lab.api.volumes() or {}).get("Volumes") or [] if v["Name"] not in before_v]
+            if p.returncode != 0:
+                problems.append(f"{part!r} failed: {p.stderr.strip()[:200]}")
+    return problems
+
+
+def _names_exist(words: list[str], api) -> list[str]:
+    names = [w for w in words[2:] if not w.startswith("-")]
+    if words[1] == "volume":
+        names = names[1:]
+        have = {v["Name"] for v in (api.volumes() or {}).get("Volumes") or []}
+    elif words[1] in ("rm", "stop", "exec", "kill", "restart"):
+        have = {n.lstrip("/") for c in api.containers(all=True) for n in c["Names"]} | \
+               {c["Id"][:12] for c in api.containers(all=True)}
+        names = names[:1] if words[1] == "exec" else names
+    else:
+        return []
+    return [f"{' '.join(words)!r} names {n!r}, which does not exist" for n in names if n not in have]
+
+
+def parses(cmd: str) -> bool:
+    pc = commandline.parse(cmd)
+    return pc.error is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -51,6 +52,7 @@ def evaluate(rows, symptoms):
 
 
 def main(argv):
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet when piped into head
     files = [Path(a) for a in argv] or [ROOT / "tests/data/phrasings.jsonl"]
     rows = [json.loads(l) for f in files for l in f.read_text().splitlines() if l.strip()]
     symptoms = rules.load().symptoms

@@ -39,6 +39,7 @@ IMAGES = {
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "live: needs a real Docker daemon")
+    config.addinivalue_line("markers", "faults: provokes daemon faults (frozen, dying, garbage) on a daemon of its own")
 
 
 _SESSION: dict = {}
@@ -87,26 +88,33 @@ class PrivateDaemon:
             time.sleep(0.2)
         raise RuntimeError(f"dockerd did not come up in {wait}s: {self.log.read_text()[-2000:]}")
 
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        try:
-            pid = int(self.pidfile.read_text().strip())
-        except (OSError, ValueError):
-            pid = self.proc.pid
-        for sig in (signal.SIGCONT, signal.SIGTERM):
+    def stop(self, keep: bool = False) -> None:
+        """Stop the daemon; with keep, leave its data for a restart."""
+        if self.proc is not None:
+            pid = self.pid
+            for sig in (signal.SIGCONT, signal.SIGTERM):
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
             try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+            self.proc = None
+        if keep:
+            return
         subprocess.run(["umount", "-R", str(self.dir / "exec")], capture_output=True)
         subprocess.run(["umount", "-R", str(self.dir / "root")], capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    @property
+    def pid(self) -> int:
+        try:
+            return int(self.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return self.proc.pid
 
 
 def _busybox_rootfs_tar() -> bytes:

@@ -221,8 +221,9 @@ def _disk(ctx: Context) -> Result:
     free = u.free / GIB
     msg = f"{free:.1f} GiB free of {u.total / GIB:.0f} GiB at {root}"
     if free < 1:
-        return Result("fail", msg, ["Free space: docker system df shows what Docker uses; "
-                                    "docker image prune removes unused images (volumes are not touched)"])
+        return Result("fail", msg, ["See what Docker uses: docker system df",
+                                    "Free space: docker image prune   (WARNING: deletes the images no container uses; "
+                                    "volumes are not touched)"])
     if free < 5:
         return Result("warn", msg + ": tight for images and volumes", ["docker system df   (see what Docker uses)"])
     return Result("pass", msg)

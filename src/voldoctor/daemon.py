@@ -128,8 +128,8 @@ def _current_context(env) -> Optional[str]:
     path = _config_dir(env) / "config.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # no docker CLI config (or no usable home): the default context
     except (OSError, ValueError) as e:
         raise EndpointError("context", f"cannot read the docker CLI config {path}: {e}") from None
     name = data.get("currentContext") if isinstance(data, dict) else None
@@ -379,7 +379,7 @@ def _helper_stats(col: Collector, state: DaemonState, volumes: tuple[str, ...]) 
         hc = api.create_host_config(binds=[f"{v.name}:/v:ro"], network_mode="none")
         cid = None
         try:
-            c = col._call(api.create_container, img, [script], host_config=hc, labels={PROBE_LABEL: "1"},
+            c = col._call(api.create_container, img, [script], host_config=hc, labels=probe_labels(),
                           entrypoint=["/bin/sh", "-c"], network_disabled=True)
             cid = c["Id"]
             col._call(api.start, cid)
@@ -585,6 +585,31 @@ def _stat_paths(state: DaemonState, extra: tuple[str, ...] = ()) -> tuple[dict[s
 PROBE_LABEL = "io.voldoctor.probe"
 
 
+def probe_labels() -> dict[str, str]:
+    """Labels on every object voldoctor makes: the marker, and who made it, so
+    a later run can tell the leftovers of a dead run from a live one's."""
+    return {PROBE_LABEL: "1", PROBE_LABEL + ".pid": str(os.getpid()), PROBE_LABEL + ".host": socket.gethostname()}
+
+
+def _owner_gone(labels: dict) -> bool:
+    """The run that made this object is known to be dead (same machine, no such process)."""
+    if labels.get(PROBE_LABEL + ".host") != socket.gethostname():
+        return False
+    try:
+        pid = int(labels.get(PROBE_LABEL + ".pid", ""))
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 class Prober:
     """The few writes voldoctor ever makes: its own scratch volumes and
     containers, each labelled io.voldoctor.probe=1 and removed by the caller's
@@ -628,7 +653,7 @@ class Prober:
 
     def create_volume(self, name: str) -> str:
         self.made_volumes.append(name)
-        self.call(self.api.create_volume, name, labels={PROBE_LABEL: "1"})
+        self.call(self.api.create_volume, name, labels=probe_labels())
         return name
 
     def inspect_volume(self, name: str) -> dict:
@@ -643,7 +668,7 @@ class Prober:
         cid = f"voldoctor-probe-{uuid.uuid4().hex[:12]}"
         self.made_containers.append(cid)
         self.call(self.api.create_container, image, [script], user=user, host_config=hc, name=cid,
-                  labels={PROBE_LABEL: "1"}, entrypoint=["/bin/sh", "-c"], network_disabled=True)
+                  labels=probe_labels(), entrypoint=["/bin/sh", "-c"], network_disabled=True)
         try:
             self.call(self.api.start, cid)
             code = self.call(self.api.wait, cid, seconds=seconds)["StatusCode"]
@@ -707,19 +732,20 @@ class Prober:
         return left
 
     def remove_stale(self, older_than: float) -> list[str]:
-        """Remove labelled objects an earlier, interrupted run left behind."""
+        """Remove labelled objects an earlier, interrupted run left behind: those
+        whose run is known to be dead, and any older than `older_than` seconds."""
         import docker.errors
 
         removed = []
         now = time.time()
         flt = {"label": f"{PROBE_LABEL}=1"}
         for c in self.call(self.api.containers, all=True, filters=flt):
-            if now - int(c.get("Created") or 0) >= older_than:
+            if _owner_gone(c.get("Labels") or {}) or now - int(c.get("Created") or 0) >= older_than:
                 self.remove_container(c["Id"])
                 removed.append(f"container {c['Id'][:12]}")
         for v in (self.call(self.api.volumes, filters=flt) or {}).get("Volumes") or []:
             created = _parse_time(v.get("CreatedAt") or "")
-            if created is None or now - created >= older_than:
+            if _owner_gone(v.get("Labels") or {}) or created is None or now - created >= older_than:
                 try:
                     self.remove_volume(v["Name"])
                     removed.append(f"volume {v['Name']}")

@@ -344,7 +344,8 @@ def mount_facts(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Containe
     created = c.created if c is not None else 0
     daemon_made = None
     if m.type == "bind" and st is not None and created:
-        daemon_made = st.uid == 0 and st.is_dir and abs(st.mtime - created) <= 10
+        # The daemon makes a missing bind source as an empty, root-owned folder at create time.
+        daemon_made = st.uid == 0 and st.is_dir and st.empty is True and abs(st.mtime - created) <= 10
     workdir = cfacts.get("container.workdir")
     predates = None
     if m.type == "volume" and st is not None and created:

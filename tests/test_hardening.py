@@ -1,0 +1,212 @@
+"""Hostile input, names that are data, fix lines that warn, and the promise
+that nothing the learner owns is changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from test_session import snapshot, talk
+from voldoctor import commandline, engine, rules
+from voldoctor.engine import fill
+from voldoctor.symptoms import Match, match
+
+RS = rules.load()
+SRC = Path(__file__).resolve().parent.parent / "src" / "voldoctor"
+def fuzz(n: int):
+    """Enough examples to matter, bounded by count (and so by time), never skipped."""
+    return settings(max_examples=n, deadline=None, derandomize=False,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+# ------------------------------------------------------------ strategies
+
+any_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
+meta = st.sampled_from(list("'\"`$;&|<>(){}[]\\*?!#~%\x1b\n\r\t\x00") + ["&&", "$(pwd)", "${x}", "%cd%", "\x1b[31m"])
+word = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=12)
+flag = st.sampled_from(["-v", "--volume", "--mount", "-p", "--name", "-u", "--user", "--rm", "-d", "-it", "--read-only",
+                        "-e", "--tmpfs", "-w", "--", "-"])
+long_line = st.builds(lambda s, n: s * n, st.text(min_size=1, max_size=8), st.integers(2000, 15000))
+
+
+@st.composite
+def docker_lines(draw):
+    verb = draw(st.sampled_from(["run", "create", "volume create", "volume rm", "volume inspect", "container rm", "rm",
+                                 "container", "volume", ""]))
+    parts = ["docker", verb]
+    for _ in range(draw(st.integers(0, 40))):
+        parts.append(draw(st.one_of(flag, word, meta, st.builds(lambda a, b: f"{a}:{b}", word, word))))
+    return " ".join(parts)
+
+
+hostile = st.one_of(any_text, docker_lines(), long_line,
+                    st.lists(st.one_of(word, meta), max_size=60).map(" ".join))
+
+
+@fuzz(1500)
+@given(hostile)
+def test_matcher_never_raises(text):
+    m = match(text, RS.symptoms)
+    assert isinstance(m, Match)
+    assert m.symptom is None or 0 <= m.symptom.score <= 100
+    assert len(m.candidates) <= 3
+
+
+@fuzz(3000)
+@given(hostile)
+def test_command_parser_never_raises(text):
+    c = commandline.parse(text)
+    assert c.ok or c.error  # a command, or the reason it could not be read
+    if c.ok:
+        assert all(m.problem is None or m.corrected is not None or "unknown mount type" in m.problem
+                   for m in c.mounts)
+
+
+def test_command_with_500_flags():
+    line = "docker run " + " ".join(f"-v vol{i}:/data{i}" for i in range(250)) + " " + \
+           " ".join(f"-e K{i}=v" for i in range(250)) + " busybox"
+    c = commandline.parse(line)
+    assert c.ok and len(c.mounts) == 250
+    a = engine.answer(line, RS, lambda pick: snapshot("healthy-permission"))
+    assert a.command is not None and a.command.ok
+
+
+STATE = snapshot("uid-mismatch")
+
+
+@fuzz(600)
+@given(st.lists(hostile, min_size=1, max_size=4))
+def test_conversation_turns_never_break(turns):
+    s, _ = talk(STATE)
+    for t in turns:
+        r = s.handle(t)
+        assert "went wrong on my side" not in r.text, t
+
+
+# ------------------------------------------------------------ names are data
+
+
+def test_template_values_are_not_templates():
+    facts = {"container.name": "{mount.source}", "mount.source": "/secret"}
+    assert fill("{container.name} at {mount.source}", facts) == "{mount.source} at /secret"
+
+
+@pytest.mark.live
+def test_weird_host_paths_are_printed_literally(lab, on_daemon, cli, cli_json, capsys):
+    evil = lab.tmp / "evil\x1b[31m{container.name}<b>[x]\\"
+    evil.mkdir()
+    (evil / "keep").write_text("the learner's file")
+    lab.container("vdt-weird", user="1000", binds=[f"{evil}:/data"])
+    code, out, err = cli("diagnose", "touch: /data/f: Permission denied")
+    assert "uid-mismatch" in out
+    assert "\x1b" not in out  # the escape is shown, never obeyed
+    assert "\\x1b[31m{container.name}<b>[x]" in out  # and the braces are not a template
+    code, data = cli_json("diagnose", "touch: /data/f: Permission denied")
+    assert data["diagnoses"][0]["evidence"]["mount.name"] == str(evil)  # JSON carries the name exactly
+    env = {**os.environ, "DOCKER_HOST": on_daemon}
+    p = subprocess.run([sys.executable, "-m", "voldoctor"], input="touch: /data/f: Permission denied\n/containers\n",
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and "\x1b" not in p.stdout and "\\x1b[31m" in p.stdout
+
+
+def test_voldoctor_never_runs_a_shell():
+    for f in SRC.glob("*.py"):
+        text = f.read_text()
+        assert not re.search(r"^\s*(import subprocess|from subprocess|import pty)|os\.system\(|os\.popen\(", text, re.M), f
+
+
+# ------------------------------------------------------------ fixes that delete warn first
+
+DANGER = re.compile(r"docker volume rm|volume prune|system prune|image prune|builder prune|\s-f\b|--force|-fv\b|down -v")
+
+
+def _all_fix_lines():
+    for r in RS.rules.values():
+        for line in r.fix:
+            yield r.id, line
+    from voldoctor import check
+
+    for c in check.CHECKS:
+        # a failing check's fix lines are built in code: collect the literal ones
+        src = Path(check.__file__).read_text()
+        for line in re.findall(r'"([^"\n]*docker [^"\n]*)"', src):
+            yield f"check:{c.id}", line
+        break
+
+
+def test_every_destructive_fix_warns():
+    bad = [(rid, line) for rid, line in _all_fix_lines()
+           if DANGER.search(line.split("   (")[0]) and "WARNING" not in line]
+    assert bad == []
+
+
+# ------------------------------------------------------------ nothing lost
+
+
+def _digest(api) -> str:
+    """Volumes (names, labels, every file's content), containers (id, name,
+    state, mounts), labelled probe objects excluded."""
+    h = hashlib.sha256()
+    vols = sorted((api.volumes() or {}).get("Volumes") or [], key=lambda v: v["Name"])
+    for v in vols:
+        if (v.get("Labels") or {}).get("io.voldoctor.probe") == "1":
+            continue
+        h.update(json.dumps([v["Name"], v.get("Labels")], sort_keys=True).encode())
+        root = Path(v["Mountpoint"])
+        for p in sorted(root.rglob("*")):
+            h.update(str(p.relative_to(root)).encode())
+            if p.is_file():
+                h.update(p.read_bytes())
+            h.update(oct(p.stat().st_mode).encode() + str(p.stat().st_uid).encode())
+    for c in sorted(api.containers(all=True), key=lambda c: c["Id"]):
+        if (c.get("Labels") or {}).get("io.voldoctor.probe") == "1":
+            continue
+        h.update(json.dumps([c["Id"], c["Names"], c["State"], c.get("Mounts")], sort_keys=True).encode())
+    return h.hexdigest()
+
+
+@pytest.mark.live
+def test_nothing_the_learner_owns_changes(lab, on_daemon, tmp_path):
+    lab.volume("my-data")
+    lab.volume("my-data-old")
+    lab.run("vdt-seed", command=("sh", "-c", "echo precious > /d/notes.txt && mkdir /d/sub && echo x > /d/sub/y"),
+            binds=["my-data:/d"])
+    lab.container("vdt-web", binds=["my-data:/app/date"])
+    lab.container("vdt-user", user="1000", binds=["my-data-old:/data"])
+    lab.container("vdt-stopped", binds=["my-data:/srv:ro"], start=False)
+    before = _digest(lab.api)
+    env = {**os.environ, "DOCKER_HOST": on_daemon}
+
+    def run(*argv, inp=None):
+        p = subprocess.run([sys.executable, "-m", "voldoctor", *argv], env=env, capture_output=True, text=True,
+                           timeout=120, input=inp, cwd=tmp_path)
+        assert "Traceback" not in p.stderr, p.stderr
+        return p
+
+    for sid, sym in RS.symptoms.items():
+        run("diagnose", sym.phrases[0])
+        run("diagnose", sym.phrases[0], "--volume", "my-data", "--json")
+    run("diagnose", "docker run -d -v my_data:/app/data --rm vdt-busybox:latest")
+    run("diagnose", "docker volume rm my-data")
+    run("diagnose", "docker rm -f vdt-web")
+    lab_toml = tmp_path / "lab.toml"
+    lab_toml.write_text('image = "vdt-busybox:latest"\nport = 1\n')
+    run("check", "--lab", str(lab_toml))
+    run("check", "--lab", str(lab_toml), "--json")
+    run(inp="volume not found\nmy_data\nwhy\nhow do i fix it\ncheck again\n/volumes\n/containers\n/check\n"
+            "/report r.json\ndocker volume rm my-data\n/quit\n")
+    run("report", "-o", str(tmp_path / "me.json"))
+    run("report", "-o", str(tmp_path / "me.md"), "--anonymize")
+    run("summarize", str(tmp_path / "me.json"))
+    run("snapshot", "-o", str(tmp_path / "snap.json"))
+    assert _digest(lab.api) == before
+    assert lab.api.containers(all=True, filters={"label": "io.voldoctor.probe=1"}) == []
+    assert ((lab.api.volumes(filters={"label": "io.voldoctor.probe=1"}) or {}).get("Volumes") or []) == []

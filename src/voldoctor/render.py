@@ -81,6 +81,7 @@ def answer_json(a: Answer) -> dict:
         "mentions": {"ports": list(a.entities.ports), "images": list(a.entities.images),
                      "names": list(a.entities.names)},
         "command": command_json(a.command),
+        "effects": list(a.effects),
         "needs": a.needs,
         "notes": list(a.notes),
         "advice": list(a.advice),
@@ -130,6 +131,9 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
         lines.append("Offline: no daemon was asked; this is general advice.")
     if m.symptom:
         lines.append(f"Symptom: {m.symptom.title} ({m.symptom.id}, score {m.symptom.score}).")
+    elif a.command is not None and a.command.ok:
+        lines.append(f"Your command ({a.command.kind}), before you run it:")
+        lines += [f"  - {safe(e)}" for e in a.effects]
     elif a.input.strip():
         if m.candidates:
             lines.append("I am not sure what the problem is. Did you mean:")
@@ -161,6 +165,10 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
         for d in a.diagnoses:
             lines += diagnosis_text(d, unicode)
             lines.append("")
+    elif a.command is not None and a.command.ok and not m.symptom:
+        if a.state is not None and a.state.reachable:
+            lines.append("I found nothing in it that would lose data or fail on this daemon.")
+        lines.append("")
     elif a.offline or (m.symptom and not a.needs):
         if st is not None and st.reachable and m.symptom:
             lines.append("No problem found in the daemon's state for this symptom.")

@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 from rapidfuzz import fuzz, process, utils
 
-from voldoctor import engine
+from voldoctor import commandline, engine
 from voldoctor.engine import Answer, Diagnosis
 from voldoctor.render import mark, plural, safe
 from voldoctor.rules import RuleSet
@@ -216,7 +216,10 @@ class Session:
     def _ask(self, text: str, prior: Optional[Match] = None, *, volume: Optional[str] = None,
              container: Optional[str] = None) -> Reply:
         src = self.sources()
-        m = prior or engine.match(text, self.rules.symptoms)
+        m = prior or engine.match_question(text, self.rules)
+        pasted = commandline.find(text) is not None
+        if m.symptom is None and pasted:
+            return self._present_command(text, m, src)
         if m.symptom is None:
             if not m.candidates:
                 return Reply().add("I could not tell which volume problem that is. Paste the error exactly as "
@@ -271,6 +274,19 @@ class Session:
                 self._use("container", cname)
         return self._present(a, note)
 
+    def _present_command(self, text: str, m: Match, src) -> Reply:
+        """A pasted docker command with no symptom words: check it before it runs."""
+        a = engine.answer(text, self.rules, src, prior=m)
+        note = self._remember_state(a.state)
+        self.pending = None
+        self.last, self.last_question, self.shown = a, (text, m), 0
+        if a.command is not None and not a.command.ok:
+            err = a.command.error or "unknown reason"
+            return Reply().add(safe(err if err.startswith("I could not") else f"I could not read that command: {err}") + ".")
+        for v in a.entities.volumes[:1]:
+            self._use("volume", v)
+        return self._present(a, note)
+
     def _answer_pending(self, text: str) -> Optional[Reply]:
         p = self.pending
         assert p is not None
@@ -291,7 +307,7 @@ class Session:
                 self.pending = None
                 return None  # a new message, not an answer
             cand = next(c for c in p.candidates if c.id == choice)
-            prior = engine.match(p.text, self.rules.symptoms)
+            prior = engine.match_question(p.text, self.rules)
             chosen = Match(cand, tuple(c for c in p.candidates if c.id != choice), prior.entities, "chosen")
             self.pending = None
             return self._ask(p.text, prior=chosen)
@@ -308,7 +324,7 @@ class Session:
             self.pending = None
             return None
         self.pending = None
-        prior = engine.match(p.text, self.rules.symptoms)
+        prior = engine.match_question(p.text, self.rules)
         if p.kind == "volume":
             return self._ask(p.text, prior=prior, volume=name)
         return self._ask(p.text, prior=prior, container=name)
@@ -325,11 +341,16 @@ class Session:
                   f" ({err.detail if err else 'no reason given'}).", "error")
         if a.match.symptom and a.match.via != "chosen":
             r.add(f"That sounds like: {a.match.symptom.title}.", "title")
+        if a.effects:
+            r.add(f"Your {a.command.kind} command, before you run it:", "title")
+            for e in a.effects:
+                r.add(f"  - {safe(e)}")
         for n in a.notes:
             r.add(safe(n))
         if not a.diagnoses:
             if a.state is not None and a.state.reachable:
-                r.add("I looked at the daemon and found nothing wrong for this problem.")
+                r.add("I looked at the daemon and found nothing wrong for this problem." if not a.effects else
+                      "I found nothing in it that would lose data or fail on this daemon.")
             if a.advice:
                 r.add("Things to check:")
                 for x in a.advice:

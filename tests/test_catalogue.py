@@ -28,6 +28,7 @@ def test_remote_daemon_volume_stats_through_a_helper(lab, tcp_host, cli_json):
     a throwaway read-only helper container, which is gone afterwards."""
     lab.volume("vdt-far")
     lab.container("vdt-farwriter", user="1000", binds=["vdt-far:/data"])
+    vols_before = {v["Name"] for v in (lab.api.volumes() or {}).get("Volumes") or []}
     code, out = cli_json("diagnose", "where is my volume stored", "--volume", "vdt-far", "--host", tcp_host)
     d = {x["rule"]: x for x in out["diagnoses"]}
     assert "mountpoint-not-local" in d
@@ -37,6 +38,8 @@ def test_remote_daemon_volume_stats_through_a_helper(lab, tcp_host, cli_json):
     uid = next(x for x in out["diagnoses"] if x["rule"] == "uid-mismatch")
     assert (uid["evidence"]["mount.owner_uid"], uid["evidence"]["mount.mode"]) == (0, "755")
     assert lab.api.containers(all=True, filters={"label": "io.voldoctor.probe=1"}) == []
+    # the helper leaves nothing behind, not even an anonymous volume of its image
+    assert {v["Name"] for v in (lab.api.volumes() or {}).get("Volumes") or []} == vols_before
 
 
 @pytest.mark.live

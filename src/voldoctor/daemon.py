@@ -395,7 +395,7 @@ def _helper_stats(col: Collector, state: DaemonState, volumes: tuple[str, ...]) 
             if cid is not None:
                 try:
                     col.deadline = max(col.deadline, time.monotonic() + 5)
-                    col._call(api.remove_container, cid, force=True)
+                    col._call(api.remove_container, cid, force=True, v=True)  # v: the image may declare a VOLUME
                 except Exception:  # noqa: BLE001 - the label lets a later check remove it
                     pass
     return out

@@ -299,6 +299,34 @@ def cli_json(capsys):
     return lambda *argv: run_json(capsys, *argv)
 
 
+def as_nobody(fn) -> object:
+    """Run fn() in a forked child that dropped root (uid/gid 65534, no groups)
+    and return what it returns (JSON-able). Modules it needs must be imported
+    before the call: the child may not be able to read site-packages."""
+    import docker  # noqa: F401
+    import docker.errors  # noqa: F401
+    import docker.utils  # noqa: F401
+    import requests.exceptions  # noqa: F401
+
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setresgid(65534, 65534, 65534)
+            os.setresuid(65534, 65534, 65534)
+            os.write(w, json.dumps(fn()).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    data = b""
+    while chunk := os.read(r, 65536):
+        data += chunk
+    os.waitpid(pid, 0)
+    return json.loads(data)
+
+
 def voldoctor_subprocess(*argv, env=None, timeout=60, input=None):
     e = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
     e.update(env or {})

@@ -160,6 +160,8 @@ SCENARIOS = [
              {"container.workdir": "/app"}),
     Scenario("rm-anonymous", _invalid, ("docker run --rm -v /app/data vdt-busybox:latest",),
              "rm-deletes-anonymous-volume", (), {"spec.target": "/app/data"}),
+    Scenario("run-read-only-data", _run_typo, ("docker run -d -v my-data:/app/data:ro vdt-busybox:latest",),
+             "run-read-only-data", (), {"spec.target": "/app/data"}),
     Scenario("image-volume-unmounted", _invalid, ("docker run -d vdt-busybox-vol:latest",), "image-volume-unmounted",
              (), {"spec.target": "/app/data"}),
     Scenario("dangling", _orphan, ("i lost my data after docker rm, where is it?",), "dangling-volumes", (),

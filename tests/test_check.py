@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from conftest import as_nobody
 from test_daemon import _server
 from voldoctor import check
 
@@ -120,32 +121,17 @@ def test_hung_daemon_is_a_timeout_failure(cli_json, tmp_path, profile):
 
 @pytest.mark.live
 def test_socket_unreadable_for_non_root(daemon_host, profile):
-    import docker, docker.errors, docker.utils, requests.exceptions  # noqa: E401,F401  (before the fork)
-
     from voldoctor import daemon, rules
 
     rules.load()
     prof = check.load_profile(profile())
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(r)
-            os.setgroups([])
-            os.setresgid(65534, 65534, 65534)
-            os.setresuid(65534, 65534, 65534)
-            ep = daemon.resolve_endpoint(daemon_host)
-            ctx = check.Context(profile=prof, timeout=5, endpoint=ep, state=daemon.collect(ep, 5))
-            res = check.run_checks(ctx, check.selected([], ["lab-port"]))
-            os.write(w, json.dumps({c.id: [r.status, r.message] for c, r in res}).encode())
-        finally:
-            os._exit(0)
-    os.close(w)
-    data = b""
-    while chunk := os.read(r, 65536):
-        data += chunk
-    os.waitpid(pid, 0)
-    got = json.loads(data)
+
+    def run():
+        ep = daemon.resolve_endpoint(daemon_host)
+        ctx = check.Context(profile=prof, timeout=5, endpoint=ep, state=daemon.collect(ep, 5))
+        return {c.id: [r.status, r.message] for c, r in check.run_checks(ctx, check.selected([], ["lab-port"]))}
+
+    got = as_nobody(run)
     assert got["socket"][0] == "fail" and "not allowed to open it" in got["socket"][1]
     assert got["daemon"][0] == "skip"
 

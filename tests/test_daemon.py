@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PrivateDaemon
+from conftest import PrivateDaemon, as_nobody
 from voldoctor import daemon
 
 
@@ -189,35 +189,18 @@ def test_garbage_answers(cli_json, tmp_path, reply):
 @pytest.mark.live
 def test_socket_permission_denied_as_unprivileged_user(daemon_host):
     """A child drops root (uid/gid 65534, no groups) and asks the real daemon."""
-    import docker  # noqa: F401  (imported before the fork: the child cannot read site-packages)
-    import docker.errors  # noqa: F401
-    import docker.utils  # noqa: F401
-    import requests.exceptions  # noqa: F401
-
     from voldoctor import engine, rules
 
     rs = rules.load()
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        try:
-            os.close(r)
-            os.setgroups([])
-            os.setresgid(65534, 65534, 65534)
-            os.setresuid(65534, 65534, 65534)
-            ep = daemon.resolve_endpoint(daemon_host)
-            a = engine.answer("docker ps: permission denied", rs, lambda pick: daemon.collect(ep, 5, pick))
-            os.write(w, json.dumps({"code": int(a.exit_code), "rules": [d.rule for d in a.diagnoses],
-                                    "kind": a.state.error.kind if a.state.error else None,
-                                    "msg": a.diagnoses[0].message if a.diagnoses else ""}).encode())
-        finally:
-            os._exit(0)
-    os.close(w)
-    data = b""
-    while chunk := os.read(r, 65536):
-        data += chunk
-    os.waitpid(pid, 0)
-    got = json.loads(data)
+
+    def run():
+        ep = daemon.resolve_endpoint(daemon_host)
+        a = engine.answer("docker ps: permission denied", rs, lambda pick: daemon.collect(ep, 5, pick))
+        return {"code": int(a.exit_code), "rules": [d.rule for d in a.diagnoses],
+                "kind": a.state.error.kind if a.state.error else None,
+                "msg": a.diagnoses[0].message if a.diagnoses else ""}
+
+    got = as_nobody(run)
     assert got["kind"] == "permission-denied"
     assert got["code"] == 3
     assert got["rules"][0] == "daemon-socket-permission"

@@ -78,7 +78,7 @@ def test_markdown_has_summary_findings_tables():
     md = report.markdown(report.build(snapshot("uid-mismatch"), RS))
     assert md.startswith("# voldoctor report")
     assert "## Findings" in md and "uid-mismatch" in md
-    assert "| name | driver | mountpoint |" in md and "| vdt-writer |" in md
+    assert "| name | driver | size | mountpoint |" in md and "| vdt-writer |" in md
 
 
 def test_class_summary_most_common_first(tmp_path, cli, cli_json):

@@ -94,3 +94,52 @@ def test_dev_set_core_symptoms_accuracy():
         top = m.symptom or (m.candidates[0] if m.candidates else None)
         hits += bool(top and top.id == r["category"])
     assert hits / len(rows) >= 0.70, f"{hits}/{len(rows)}"
+
+
+# Each symptom in a learner's words with a typo, and a real error text where Docker prints one.
+EVERY_SYMPTOM = [
+    ("daemon-unreachable", "cant conect to the docker deamon, is it runing?",
+     "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"),
+    ("volume-not-found", "my volum is not foundd", "Error response from daemon: get my_data: no such volume"),
+    ("permission-denied", "permision denied when my app writes to the volume", "touch: /data/f: Permission denied"),
+    ("data-not-persisting", "my data dissapeared after i removed the container", None),
+    ("invalid-volume-name", "docker says my volume name has invalid charachters",
+     'create my data: "my data" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]"'
+     ' are allowed. If you intended to pass a host directory, use absolute path'),
+    ("read-only-mount", "read only file sytem when writing", "touch: /data/x: Read-only file system"),
+    ("volume-in-use", "cant remove volume, it says its in use",
+     "Error response from daemon: remove my-data: volume is in use - [c9b382960f3f]"),
+    ("anonymous-volume", "every docker run creates a new volume with a random hash name", None),
+    ("bind-mount-vs-volume", "the mounted folder is empty insde the container",
+     'invalid mount config for type "bind": bind source path does not exist: /home/me/site'),
+    ("mountpoint-not-on-host", "where is my volume stored on my mac? /var/lib/docker/volumes doesnt exist",
+     "ls: cannot access '/var/lib/docker/volumes/my-data/_data': No such file or directory"),
+    ("file-sharing-denied", "docker desktop wont mount my folder, mounts denied",
+     "docker: Error response from daemon: Mounts denied: The path /Users/me/data is not shared from the host"),
+    ("disk-full", "no space left on devise, docker is eating my disk",
+     "write /var/lib/docker/tmp/x: no space left on device"),
+    ("stale-volume-data", "i changed the postgres pasword but the old one is still used",
+     "PostgreSQL Database directory appears to contain a database; Skipping initialization"),
+    ("invalid-mount-spec", "invalid volume specifcation in my docker run",
+     "docker: Error response from daemon: invalid mode: rx."),
+    ("port-in-use", "port is allready allocated when i run the second container",
+     "Bind for 0.0.0.0:8965 failed: port is already allocated"),
+    ("name-conflict", "the container name is alredy in use",
+     'Conflict. The container name "/web" is already in use by container "c9b382960f3f". You have to remove '
+     '(or rename) that container to be able to reuse that name.'),
+    ("image-not-found", "unable to find the imgae locally",
+     "Unable to find image 'docker/getting-started:latest' locally"),
+]
+
+
+def test_every_symptom_is_covered_here():
+    assert {row[0] for row in EVERY_SYMPTOM} == set(SYMS)
+
+
+@pytest.mark.parametrize("sid,words,error", EVERY_SYMPTOM, ids=[r[0] for r in EVERY_SYMPTOM])
+def test_every_symptom_with_a_typo_and_its_real_error(sid, words, error):
+    m = match(words, SYMS)
+    assert m.symptom is not None and m.symptom.id == sid, (m.symptom, m.candidates)
+    if error:
+        m = match(error, SYMS)
+        assert m.symptom is not None and m.symptom.id == sid and m.via == "error"

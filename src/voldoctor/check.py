@@ -296,15 +296,19 @@ def _roundtrip_image(ctx: Context) -> tuple[Optional[str], str]:
     return None, f"no image to run: {ctx.profile.image} is not present (give --image NAME, or --pull)"
 
 
+def _scratch_volume(ctx: Context):
+    """A fresh labelled volume for a round trip: the prober, its name, where to mount it."""
+    pr = ctx.get_prober()
+    return pr, pr.create_volume(f"voldoctor-probe-{uuid.uuid4().hex[:10]}"), "/voldoctor-probe"
+
+
 @check("roundtrip", "The lab as a self-test: data survives its container", "scratch-volume", live=True, limit=60)
 def _roundtrip(ctx: Context) -> Result:
     img, why = _roundtrip_image(ctx)
     if img is None:
         return Result("skip", why)
-    pr = ctx.get_prober()
-    vol = pr.create_volume(f"voldoctor-probe-{uuid.uuid4().hex[:10]}")
+    pr, vol, path = _scratch_volume(ctx)
     token = uuid.uuid4().hex
-    path = "/voldoctor-probe"
     code, out = pr.run(img, f"echo {token} > {path}/proof", binds=[f"{vol}:{path}"])
     if code != 0:
         return Result("fail", f"a container of {img} could not write to a fresh volume (exit {code}: "
@@ -322,9 +326,7 @@ def _nonroot(ctx: Context) -> Result:
     img, why = _roundtrip_image(ctx)
     if img is None:
         return Result("skip", why)
-    pr = ctx.get_prober()
-    vol = pr.create_volume(f"voldoctor-probe-{uuid.uuid4().hex[:10]}")
-    path = "/voldoctor-probe"
+    pr, vol, path = _scratch_volume(ctx)
     code, out = pr.run(img, f"touch {path}/proof", binds=[f"{vol}:{path}"], user="65534:65534")
     pr.remove_volume(vol)
     if code == 0:

@@ -248,8 +248,12 @@ def live_or_saved_state(args):
         ep = daemon.resolve_endpoint(args.host)
     except daemon.EndpointError as e:
         return daemon.unreachable(e.error)
-    return daemon.collect(ep, args.timeout, lambda s: [c.id for c in sorted(s.containers, key=lambda c: -c.created)],
-                          max_inspect=REPORT_INSPECT)
+    from voldoctor.engine import Ask
+
+    # A report is a one-off: it also reads volume sizes and the image list.
+    ask = Ask(lambda s: [c.id for c in sorted(s.containers, key=lambda c: -c.created)], frozenset({"df", "images"}),
+              volumes=())
+    return daemon.collect(ep, args.timeout, ask, max_inspect=REPORT_INSPECT)
 
 
 def write_output(path: str, text: str) -> None:

@@ -231,9 +231,10 @@ def _port(spec: str) -> tuple[Optional[int], str]:
         return None, parts[0]
     host = parts[-2]
     try:
-        return int(host.split("-")[0]), parts[-1]
+        port = int(host.split("-")[0][:6])
     except ValueError:
         return None, parts[-1]
+    return (port if 0 < port < 65536 else None), parts[-1]
 
 
 def volume_spec(spec: str) -> MountSpec:

@@ -69,6 +69,8 @@ _FACTS = [
     Fact("spec.near_miss", "str", "an existing volume whose name is close to this one"),
     Fact("spec.source_exists", "bool", "the bind mount's host path exists (when visible here)"),
     Fact("spec.image_volume", "bool", "not written in the command: a VOLUME the image declares, left unnamed"),
+    Fact("spec.writes_expected", "bool", "the target is where the app keeps data (an image VOLUME, or a data-like "
+         "folder such as /app/data or /var/lib/mysql)", "images"),
     Fact("volume.name", "str", "the volume name in question"),
     Fact("volume.exists", "bool", "a volume of that name exists"),
     Fact("volume.near_miss", "str", "the closest existing volume name, if close"),

@@ -371,7 +371,18 @@ def mount_facts(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Containe
     }
 
 
-def spec_facts(state: DaemonState, spec: MountSpec, image_volume: bool = False) -> dict:
+DATA_NAMES = frozenset("data db database storage uploads files mysql postgresql pgdata mongodb redis www html logs".split())
+
+
+def writes_expected(target: str, image_volumes: tuple[str, ...]) -> bool:
+    """The path is where an app keeps what it writes."""
+    if any(covers(v, target) or covers(target, v) for v in image_volumes):
+        return True
+    return any(part in DATA_NAMES for part in target.lower().split("/"))
+
+
+def spec_facts(state: DaemonState, spec: MountSpec, image_volume: bool = False,
+               image_volumes: tuple[str, ...] = ()) -> dict:
     problem = spec.problem
     if problem and problem.startswith("a Windows path") and state.info.desktop:
         problem = None  # Docker Desktop's CLI turns Windows paths into ones its VM understands
@@ -396,6 +407,7 @@ def spec_facts(state: DaemonState, spec: MountSpec, image_volume: bool = False) 
         "spec.near_miss": near,
         "spec.source_exists": src_exists,
         "spec.image_volume": image_volume,
+        "spec.writes_expected": writes_expected(spec.target, image_volumes) if spec.target.startswith("/") else None,
     }
 
 
@@ -405,9 +417,10 @@ def command_subjects(state: DaemonState, q: Query, base: dict) -> tuple[list[Sub
         return [], []
     cf = {**base, "cmd.kind": cmd.kind, "cmd.text": cmd.raw, "cmd.image": cmd.image or None, "cmd.rm": cmd.rm,
           "cmd.user": cmd.user or None}
-    specs = [Subject("spec", f"command mount {m.raw}", {**cf, **spec_facts(state, m)})
-             for m in cmd.mounts if m.type != "tmpfs"]
     img = image_of(state, cmd.image) if cmd.image and state.images is not None else None
+    ivols = img.volumes if img else ()
+    specs = [Subject("spec", f"command mount {m.raw}", {**cf, **spec_facts(state, m, image_volumes=ivols)})
+             for m in cmd.mounts if m.type != "tmpfs"]
     for path in (img.volumes if img else ()):
         if not any(covers(m.target, path) for m in cmd.mounts if m.target):
             ghost = MountSpec(raw=f"(VOLUME {path} of {cmd.image})", type="anonymous", target=path)

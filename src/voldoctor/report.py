@@ -165,12 +165,16 @@ def markdown(rep: dict) -> str:
             out.append("")
             out += ["    " + line for line in turn["voldoctor"].splitlines()]
             out.append("")
-    out += ["", "## Volumes", "", "| name | driver | mountpoint | owner:group mode |", "|---|---|---|---|"]
+    out += ["", "## Volumes", "", "| name | driver | size | mountpoint | owner:group mode |", "|---|---|---|---|---|"]
     stats = st.get("path_stats") or {}
+    sizes = st.get("volume_sizes") or {}
     for v in st.get("volumes", []):
         ps = stats.get(v.get("mountpoint", ""))
         own = f"{ps['uid']}:{ps['gid']} {ps['mode']:o}" if ps else "?"
-        out.append(f"| {_cell(v['name'])} | {_cell(v.get('driver', ''))} | {_cell(v.get('mountpoint', ''))} | {own} |")
+        size = sizes.get(v["name"])
+        shown = f"{size / 1024:.1f} KB" if isinstance(size, int) and size >= 0 else "?"
+        out.append(f"| {_cell(v['name'])} | {_cell(v.get('driver', ''))} | {shown} | {_cell(v.get('mountpoint', ''))} "
+                   f"| {own} |")
     out += ["", "## Containers", "", "| name | image | state | user | mounts |", "|---|---|---|---|---|"]
     for c in st.get("containers", []):
         d = c.get("detail") or {}

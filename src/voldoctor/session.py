@@ -291,7 +291,7 @@ class Session:
         p = self.pending
         assert p is not None
         choice = None
-        if text.isdigit():
+        if text.isdigit() and len(text) <= 3:
             i = int(text)
             if 1 <= i <= len(p.options):
                 choice = p.options[i - 1]

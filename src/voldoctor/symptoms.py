@@ -19,6 +19,7 @@ from voldoctor.rules import Symptom
 
 STRONG = 65  # a phrase score at or above this may be taken as the answer...
 MARGIN = 8  # ...when it leads the runner-up by at least this much
+NEAR_EXACT = 95
 WEAK = 50  # below this a symptom is not even offered as a candidate
 MAX_TEXT = 4000  # longer input is scored on its first part (pasted logs run long)
 
@@ -154,7 +155,7 @@ def score_all(text: str, symptoms: dict[str, Symptom]) -> tuple[list[Candidate],
                     volumes=(g["volume"],) if "volume" in g else (),
                     containers=(g["container"],) if "container" in g else (),
                     paths=(g["path"],) if "path" in g else (),
-                    ports=(int(g["port"]),) if g.get("port", "").isdigit() else (),
+                    ports=(int(g["port"]),) if g.get("port", "").isdigit() and len(g["port"]) <= 5 else (),
                     images=(g["image"],) if "image" in g else (),
                     names=(g["name"].lstrip("/"),) if "name" in g else (),
                 ))
@@ -179,7 +180,9 @@ def match(text: str, symptoms: dict[str, Symptom], names: Optional["Names"] = No
         top = next(c for c in ranked if c.id == best)
         ents = found[best].merged(ents)
         return Match(top, tuple(c for c in ranked if c.score >= WEAK and c.id != top.id)[:3], ents, "error")
-    if ranked and ranked[0].score >= STRONG and (len(ranked) < 2 or ranked[0].score - ranked[1].score >= MARGIN):
+    # Near-exact wording needs a smaller lead to be taken as the answer.
+    lead = MARGIN if not ranked or ranked[0].score < NEAR_EXACT else MARGIN // 2 + 1
+    if ranked and ranked[0].score >= STRONG and (len(ranked) < 2 or ranked[0].score - ranked[1].score >= lead):
         return Match(ranked[0], offered[1:], ents, "phrase")
     return Match(None, offered, ents, "")
 

@@ -180,3 +180,12 @@ def test_real_terminal_session(lab, daemon_host, tmp_path):
         time.sleep(0.3)
     finally:
         t.close()
+
+
+def test_completion_forgives_underscore_and_case():
+    from prompt_toolkit.document import Document
+
+    s, _ = talk(snapshot("volume-typo"))
+    s.handle("volume not found")
+    c = repl._completer(s)
+    assert [x.text for x in c.get_completions(Document("MY_"), None)] == ["my-data"]

@@ -141,8 +141,10 @@ def _completer(s: Session):
                         yield Completion(p, start_position=-len(text), display_meta="symptom")
 
         def _names(self, kind, word):
+            # '_' for '-' and case are the usual slips: "my_" completes to "my-data".
+            norm = word.lower().replace("_", "-")
             for n in s.names(kind):
-                if word and n.startswith(word) or not word:
+                if not word or n.startswith(word) or n.lower().replace("_", "-").startswith(norm):
                     yield Completion(n, start_position=-len(word), display_meta=kind)
 
     return VoldoctorCompleter()

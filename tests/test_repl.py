@@ -56,7 +56,7 @@ def test_ctrl_c_clears_and_ctrl_d_exits(tmp_path, monkeypatch):
         inp.send_text("half a line\x03/volumes\r\x04")
         code = repl.run_tty(s, "banner", color=False, input=inp, output=out)
     assert code == 0 and "my-data" in out.text
-    assert [t for t, _ in s.transcript] == ["/volumes"]
+    assert [t[0] for t in s.transcript] == ["/volumes"]
 
 
 def test_unwritable_history_warns_once_and_goes_on(tmp_path, monkeypatch):

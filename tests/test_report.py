@@ -120,6 +120,7 @@ def test_repl_report_command(tmp_path):
     rep = json.loads(out.read_text())
     assert rep["conversation"][0]["you"] == "touch: /data/f: Permission denied"
     assert "uid 1000" in rep["conversation"][0]["voldoctor"]
+    assert rep["conversation"][0]["rules"] == ["uid-mismatch"]
 
 
 @pytest.mark.live

@@ -92,12 +92,13 @@ def redact_state(data: dict, anonymize: bool) -> tuple[dict, Optional[Anonymizer
 
 
 def build(state: DaemonState, rs: RuleSet, *, anonymize: bool = False,
-          conversation: Optional[list[tuple[str, str]]] = None) -> dict:
+          conversation: Optional[list[tuple]] = None) -> dict:
     checkup = engine.answer("", rs, lambda pick: state)
     data, an = redact_state(json.loads(state.model_dump_json()), anonymize)
     findings = [diagnosis_json(d) for d in checkup.diagnoses]
     machine = (state.info.name or socket.gethostname())
-    convo = [{"you": redact_text(a), "voldoctor": redact_text(b)} for a, b in (conversation or [])]
+    convo = [{"you": redact_text(t[0]), "voldoctor": redact_text(t[1]), "rules": list(t[2]) if len(t) > 2 else []}
+             for t in (conversation or [])]
     rep = {
         "report_version": REPORT_VERSION,
         "voldoctor": __version__,

@@ -110,7 +110,7 @@ class Session:
         self.state: Optional[DaemonState] = None
         self.turn = 0
         self.state_turn = -1
-        self.transcript: list[tuple[str, str]] = []
+        self.transcript: list[tuple[str, str, tuple[str, ...]]] = []  # (learner, answer, rules found)
         self.reporter: Optional[Callable[["Session", str], Reply]] = None  # set by the REPL: it writes files
 
     # ------------------------------------------------------------ state
@@ -171,12 +171,14 @@ class Session:
         text = text.strip()
         if not text:
             return Reply()
+        before = self.last
         try:
             reply = self._handle(text)
         except Exception as e:  # a bug in one turn must not end the conversation
             reply = Reply().add(f"Sorry, something went wrong on my side ({type(e).__name__}: {safe(e)}). "
                                 "You can keep going; /reset starts afresh.", "error")
-        self.transcript.append((text, reply.text))
+        found = tuple(d.rule for d in self.last.diagnoses) if self.last is not None and self.last is not before else ()
+        self.transcript.append((text, reply.text, found))
         return reply
 
     def _handle(self, text: str) -> Reply:

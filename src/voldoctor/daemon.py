@@ -302,12 +302,14 @@ def collect(
         info = col._call(col.client.info)
         vols = col._call(col.client.volumes) or {}
         raw_containers = col._call(col.client.containers, all=True)
+        volumes = tuple(_volume(v) for v in (vols.get("Volumes") or []))
+        anon = {v.name for v in volumes if "com.docker.volume.anonymous" in v.labels}
         state = DaemonState(
             endpoint=ep,
             reachable=True,
             info=_info(ver, info),
-            volumes=tuple(_volume(v) for v in (vols.get("Volumes") or [])),
-            containers=tuple(_container(c) for c in raw_containers),
+            volumes=volumes,
+            containers=tuple(_container(c, anon) for c in raw_containers),
             local_user=user,
         )
         update: dict = {}
@@ -463,7 +465,7 @@ def _volume(v: dict) -> Volume:
     )
 
 
-def _container(c: dict) -> Container:
+def _container(c: dict, anon: frozenset | set = frozenset()) -> Container:
     names = c.get("Names") or []
     return Container(
         id=c["Id"],
@@ -482,6 +484,7 @@ def _container(c: dict) -> Container:
                 destination=m.get("Destination") or "",
                 rw=bool(m.get("RW", True)),
                 driver=m.get("Driver") or "",
+                anon_label=(m.get("Name") or "") in anon,
             )
             for m in (c.get("Mounts") or [])
         ),

@@ -78,10 +78,11 @@ class Mount(_Value):
     destination: str
     rw: bool = True
     driver: str = ""
+    anon_label: bool = False  # the volume carries com.docker.volume.anonymous (Docker 23 and later)
 
     @property
     def anonymous(self) -> bool:
-        return self.type == "volume" and _looks_anonymous(self.name)
+        return self.type == "volume" and (self.anon_label or _looks_anonymous(self.name))
 
 
 def _looks_anonymous(name: str) -> bool:

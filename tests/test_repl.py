@@ -100,7 +100,6 @@ def test_completer_never_raises():
 
 def test_plain_stdin_pipe(tmp_path):
     snap = tmp_path / "s.json"
-    import json
     from voldoctor import state as st
 
     snap.write_text(st.dump(snapshot("volume-typo")))

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
 from test_session import snapshot, talk
-from voldoctor import report, rules, state as st
+from voldoctor import report, rules
 
 RS = rules.load()
 
@@ -102,7 +101,6 @@ def test_class_summary_most_common_first(tmp_path, cli, cli_json):
 
 
 def test_repl_report_command(tmp_path):
-    from voldoctor.session import Reply
 
     s, _ = talk(snapshot("uid-mismatch"))
     s.handle("touch: /data/f: Permission denied")

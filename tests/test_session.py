@@ -7,7 +7,7 @@ from pathlib import Path
 
 from voldoctor import rules, state as st
 from voldoctor.session import COMMANDS, Session
-from voldoctor.state import DaemonError, DaemonState, Volume
+from voldoctor.state import DaemonError, DaemonState
 
 SNAP = Path(__file__).parent / "data" / "snapshots"
 RS = rules.load()

@@ -97,7 +97,6 @@ class Context:
     endpoint_error: Optional[object] = None
     endpoint: Optional[object] = None
     prober: Optional[object] = None
-    scratch_ok: bool = False
 
     @property
     def replay(self) -> bool:
@@ -188,7 +187,6 @@ def _scratch(ctx: Context) -> Result:
     pr.create_volume(name)
     info = pr.inspect_volume(name)
     pr.remove_volume(name)
-    ctx.scratch_ok = True
     note = f"; removed {len(stale)} leftover(s) of an earlier interrupted run" if stale else ""
     return Result("pass", f"works (mountpoint {info.get('Mountpoint') or '?'}){note}")
 
@@ -345,10 +343,6 @@ def ids() -> list[str]:
 def selected(only: list[str], skip: list[str]) -> list[Check]:
     want = set(only) if only else set(ids())
     return [c for c in CHECKS if c.id in want and c.id not in set(skip)]
-
-
-class _Terminate(Exception):
-    pass
 
 
 def run_checks(ctx: Context, chosen: list[Check], on_start=None, on_done=None) -> list[tuple[Check, Result]]:

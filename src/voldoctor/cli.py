@@ -9,7 +9,8 @@ from typing import Optional
 
 from voldoctor import __version__
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_DAEMON = 0, 1, 2, 3
+# The same codes as engine.Exit (kept here as plain ints so --help imports nothing heavy).
+EXIT_OK, EXIT_USAGE, EXIT_DAEMON = 0, 2, 3
 
 
 class UsageError(Exception):

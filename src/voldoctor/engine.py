@@ -15,7 +15,7 @@ from voldoctor.commandline import ParsedCommand
 from voldoctor.facts import FACTS
 from voldoctor.rules import TEMPLATE_RE, Rule, RuleSet
 from voldoctor.state import DaemonState
-from voldoctor.symptoms import Candidate, Entities, Match, Names, extract, match
+from voldoctor.symptoms import Entities, Match, Names, extract, match
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 DAEMON_SYMPTOM = "daemon-unreachable"

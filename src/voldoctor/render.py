@@ -7,7 +7,6 @@ import re
 import sys
 from typing import Any, Optional
 
-from voldoctor import __version__
 from voldoctor.engine import Answer, Diagnosis
 from voldoctor.rules import Rule, RuleSet, Symptom
 
@@ -19,10 +18,6 @@ def safe(text: Any) -> str:
     newlines in a name, bidi overrides) are shown escaped, never obeyed."""
     s = str(text)
     return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), s)
-
-
-def safe_block(text: str) -> str:
-    return "\n".join(safe(line) for line in text.split("\n"))
 
 
 def unicode_ok(stream=None) -> bool:
@@ -227,9 +222,6 @@ def symptom_text(sym: Symptom, rs: RuleSet) -> str:
     out += [f"    {p}" for p in sym.phrases]
     return "\n".join(out) + "\n"
 
-
-def version_text() -> str:
-    return f"voldoctor {__version__}\n"
 
 
 # ------------------------------------------------------------ check

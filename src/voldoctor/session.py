@@ -9,7 +9,6 @@ drive it the same way.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -609,5 +608,3 @@ def _reset(s: Session, arg: str) -> Reply:
 def _quit(s: Session, arg: str) -> Reply:
     return Reply(quit=True)
 
-
-COMMAND_WORDS = re.compile(r"^/(\w*)$")

@@ -732,6 +732,37 @@ class Prober:
             if not left:
                 break
             time.sleep(0.25 * (attempt + 1))
+        # A create that was interrupted may still finish inside the daemon after
+        # we tried to remove it: sweep whatever carries this run's pid.
+        time.sleep(0.2)
+        for _ in range(3):
+            try:
+                left = self._sweep_own()
+            except Exception as e:  # noqa: BLE001 - reported; the label lets a later run clean up
+                left = [f"objects of this run ({_short(e)})"]
+            if not left:
+                break
+            time.sleep(0.3)
+        return left
+
+    def _sweep_own(self) -> list[str]:
+        """Remove what carries this run's pid; return what is still there."""
+        import docker.errors
+
+        flt = {"label": f"{PROBE_LABEL}.pid={os.getpid()}"}
+        left = []
+        self._fresh()
+        for c in self.col._call(self.api.containers, all=True, filters=flt):
+            try:
+                self.remove_container(c["Id"])
+            except docker.errors.APIError as e:
+                left.append(f"container {c['Id'][:12]} ({_short(e)})")
+        self._fresh()
+        for v in (self.col._call(self.api.volumes, filters=flt) or {}).get("Volumes") or []:
+            try:
+                self.remove_volume(v["Name"])
+            except docker.errors.APIError as e:
+                left.append(f"volume {v['Name']} ({_short(e)})")
         return left
 
     def remove_stale(self, older_than: float) -> list[str]:

@@ -247,12 +247,14 @@ def answer(
     m = prior or match_question(text, ruleset)
     ents = m.entities
     checkup = not text.strip() and prior is None
+    from_command = False
     if m.symptom is not None:
         sym_ids = [m.symptom.id]
     elif checkup:
         sym_ids = list(ruleset.symptoms)  # no words at all: a full check-up of every container
     elif command is not None and command.ok:
         sym_ids = list(COMMAND_SYMPTOMS.get(command.kind, ()))
+        from_command = True
     else:
         sym_ids = []
     sym_ids = [s for s in sym_ids if s in ruleset.symptoms]
@@ -264,7 +266,7 @@ def answer(
         return Answer(text, m, ents, (), None, offline=True, advice=advice, checked_symptoms=tuple(sym_ids),
                       notes=tuple(notes), command=command)
 
-    rules = rules_for(ruleset, sym_ids, command)
+    rules = [r for r in rules_for(ruleset, sym_ids, command) if not (from_command and r.reported_only)]
     want = frozenset(FACTS[f].needs for r in rules for f in r.facts_used if FACTS[f].needs)
     cmd_ok = command is not None and command.ok
     seen: dict[str, Any] = {}

@@ -106,6 +106,7 @@ class Rule(_Model):
     fix: tuple[str, ...] = Field(min_length=1)
     source: str = Field(min_length=3)
     supersedes: tuple[str, ...] = ()  # rules this one replaces when both fire on the same thing
+    reported_only: bool = False  # only when the learner reported the symptom, not for a pasted command alone
     examples: tuple[Example, ...]
 
     @model_validator(mode="after")

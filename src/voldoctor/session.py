@@ -215,7 +215,7 @@ class Session:
     # ------------------------------------------------------------ asking
 
     def _ask(self, text: str, prior: Optional[Match] = None, *, volume: Optional[str] = None,
-             container: Optional[str] = None) -> Reply:
+             container: Optional[str] = None, restate: bool = True) -> Reply:
         src = self.sources()
         m = prior or engine.match_question(text, self.rules)
         pasted = commandline.find(text) is not None
@@ -273,7 +273,7 @@ class Session:
             cname = d.evidence.get("container.name")
             if cname:
                 self._use("container", cname)
-        return self._present(a, note)
+        return self._present(a, note, restate)
 
     def _present_command(self, text: str, m: Match, src) -> Reply:
         """A pasted docker command with no symptom words: check it before it runs."""
@@ -318,7 +318,7 @@ class Session:
             if path is None:
                 return None  # not a path: a new message
             self.focus.path = path
-            return self._ask(f"{p.text} (data in {path})")
+            return self._ask(f"{p.text} (data in {path})", restate=False)
         # a volume or container name
         name = choice or text.split()[0].strip("'\"`")
         if choice is None and (self._follow_up(text) or len(text.split()) > 2):
@@ -326,13 +326,13 @@ class Session:
             return None
         self.pending = None
         prior = engine.match_question(p.text, self.rules)
-        if p.kind == "volume":
-            return self._ask(p.text, prior=prior, volume=name)
-        return self._ask(p.text, prior=prior, container=name)
+        if p.kind == "volume":  # the symptom was named when the question was asked
+            return self._ask(p.text, prior=prior, volume=name, restate=False)
+        return self._ask(p.text, prior=prior, container=name, restate=False)
 
     # ------------------------------------------------------------ presenting
 
-    def _present(self, a: Answer, note: Optional[str] = None) -> Reply:
+    def _present(self, a: Answer, note: Optional[str] = None, restate: bool = True) -> Reply:
         r = Reply()
         if note:
             r.add(note, "warning")
@@ -340,7 +340,7 @@ class Session:
             err = a.state.error if a.state else None
             r.add(f"I cannot reach the Docker daemon at {safe(a.state.endpoint.url)}"
                   f" ({err.detail if err else 'no reason given'}).", "error")
-        if a.match.symptom and a.match.via != "chosen":
+        if a.match.symptom and a.match.via != "chosen" and restate:
             r.add(f"That sounds like: {a.match.symptom.title}.", "title")
         if a.effects:
             r.add(f"Your {a.command.kind} command, before you run it:", "title")

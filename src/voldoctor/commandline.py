@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 MAX_TOKENS = 2000
+NO_COMMAND = "no docker command found"
 VOLUME_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 WINDOWS_PATH = re.compile(r"^[A-Za-z]:(\\|/[^:]*:/)")  # C:\x or C:/x:/target (not the volume 'x:/target')
 MODES = {"ro", "rw", "z", "Z", "shared", "slave", "private", "rshared", "rslave", "rprivate", "nocopy",
@@ -72,12 +73,15 @@ class ParsedCommand:
 
 # A command pasted inside a sentence ends where the sentence goes on.
 PROSE = frozenset("says said but and fails failed gives gave returns returned then it is was with because error errors "
-                  "shows showed doesnt doesn't won't wont not still so says: gives: -> => i but, which that".split())
+                  "shows showed doesnt doesn't won't wont not still so says: gives: -> => i but, which that keeps "
+                  "does did command commands always never works worked".split())
 
 
 def _until_prose(toks: list[str]) -> list[str]:
     for i, t in enumerate(toks):
-        if i > 1 and (t.lower() in PROSE or (t.endswith((":", ",")) and not t.startswith("-") and i > 2)):
+        if i >= 1 and (t.lower() in PROSE or (t.endswith((":", ",")) and not t.startswith("-") and i > 2)):
+            if i == 1 or (i == 2 and toks[0].lower() in ("volume", "container")):
+                return []  # "docker run says ...": words about a command, not a command
             return toks[:i]
     return toks
 
@@ -87,19 +91,29 @@ DOCKER_LINE = re.compile(r"(?:^|[\s$>#;&|(`])(?:sudo\s+)?docker(?:\.exe)?\s+(run
 
 
 def find(text: str) -> Optional[str]:
-    """The docker command inside a pasted text (a prompt, a sentence), if any."""
+    """The docker command inside a pasted text (a prompt, a sentence), if any;
+    not words about one ("docker run says the name is taken")."""
     m = DOCKER_LINE.search(text)
     if not m:
+        return None
+    after = text[m.end():].split()
+    if after and after[0].lower().strip(",.:") in PROSE:
         return None
     start = text.lower().index("docker", m.start())
     line = text[start:].split("\n", 1)[0]
     return line.strip()
 
 
+def command_line(text: str) -> Optional[str]:
+    """The pasted docker command in the text, if it is one (not words about docker)."""
+    line = find(text)
+    return line if line is not None and parse(line).error != NO_COMMAND else None
+
+
 def parse(text: str) -> ParsedCommand:
     line = find(text)
     if line is None:
-        return ParsedCommand(raw=text[:200], error="no docker command found")
+        return ParsedCommand(raw=text[:200], error=NO_COMMAND)
     line = line.replace("\\\n", " ")
     try:
         lex = shlex.shlex(line, posix=True)
@@ -113,7 +127,7 @@ def parse(text: str) -> ParsedCommand:
         return ParsedCommand(raw=line[:500], error=f"I could not read that command: it has {len(toks)} words")
     toks = _until_prose(toks[1:])  # after 'docker'
     if not toks:
-        return ParsedCommand(raw=line, error="the command stops after 'docker'")
+        return ParsedCommand(raw=line, error=NO_COMMAND)
     verb = toks[0].lower()
     if verb == "container" and len(toks) > 1:
         sub = toks[1].lower()

@@ -226,7 +226,7 @@ def supersede(diags: list[Diagnosis], ruleset: RuleSet) -> list[Diagnosis]:
 def match_question(text: str, ruleset: RuleSet) -> Match:
     """The symptom the words say. A pasted command is read as a command, not
     as words describing a symptom, so it is left out of the matching."""
-    line = commandline.find(text)
+    line = commandline.command_line(text)
     words_only = text.replace(line, " ") if line else text
     return match(words_only, ruleset.symptoms) if words_only.strip() else Match(None, ())
 
@@ -242,7 +242,7 @@ def answer(
 ) -> Answer:
     """Answer one question. `source` None means offline: no daemon at all.
     `prior` lets a conversation supply a symptom the learner already chose."""
-    line = commandline.find(text)
+    line = commandline.command_line(text)
     command = commandline.parse(text) if line else None
     m = prior or match_question(text, ruleset)
     ents = m.entities
@@ -260,7 +260,7 @@ def answer(
     sym_ids = [s for s in sym_ids if s in ruleset.symptoms]
     advice = tuple(a for sid in sym_ids[:1] for a in ruleset.symptoms[sid].advice) if m.symptom else ()
     notes: list[str] = []
-    if command is not None and command.error and commandline.find(text):
+    if command is not None and command.error:
         notes.append(command.error)
     if source is None:
         return Answer(text, m, ents, (), None, offline=True, advice=advice, checked_symptoms=tuple(sym_ids),

@@ -218,7 +218,7 @@ class Session:
              container: Optional[str] = None, restate: bool = True) -> Reply:
         src = self.sources()
         m = prior or engine.match_question(text, self.rules)
-        pasted = commandline.find(text) is not None
+        pasted = commandline.command_line(text) is not None
         if m.symptom is None and pasted:
             return self._present_command(text, m, src)
         if m.symptom is None:

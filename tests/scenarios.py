@@ -162,6 +162,8 @@ SCENARIOS = [
              "rm-deletes-anonymous-volume", (), {"spec.target": "/app/data"}),
     Scenario("run-read-only-data", _run_typo, ("docker run -d -v my-data:/app/data:ro vdt-busybox:latest",),
              "run-read-only-data", (), {"spec.target": "/app/data"}),
+    Scenario("mountpoint-here", _run_typo, ("where is my volume stored", "--volume", "my-data"), "mountpoint-here",
+             (), {"volume.name": "my-data", "daemon.volumes_where": "host"}),
     Scenario("image-volume-unmounted", _invalid, ("docker run -d vdt-busybox-vol:latest",), "image-volume-unmounted",
              (), {"spec.target": "/app/data"}),
     Scenario("dangling", _orphan, ("i lost my data after docker rm, where is it?",), "dangling-volumes", (),

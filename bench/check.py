@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import PrivateDaemon  # noqa: E402
+from conftest import some_daemon  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 
@@ -44,27 +44,17 @@ def timed(cmd, env) -> float:
 
 
 def main():
-    priv = None
-    host = os.environ.get("DOCKER_HOST")
-    if not host:
-        priv = PrivateDaemon()
-        priv.start()
-        host = priv.host
-    env = {**os.environ, "DOCKER_HOST": host}
-    try:
+    with some_daemon() as host:
+        env = {**os.environ, "DOCKER_HOST": host}
         vd = [sys.executable, "-m", "voldoctor", "check", "--skip", "roundtrip", "roundtrip-nonroot"]
         sh = ["sh", "-c", SCRIPT]
         timed(vd, env), timed(sh, env)  # warm caches
         a = [timed(vd, env) for _ in range(RUNS)]
         b = [timed(sh, env) for _ in range(RUNS)]
-        ma, mb = statistics.median(a), statistics.median(b)
-        print(f"voldoctor check --skip roundtrip: median {ma * 1000:.0f} ms over {RUNS} runs")
-        print(f"shell script, same docker calls:  median {mb * 1000:.0f} ms over {RUNS} runs")
-        print(f"ratio voldoctor/shell: {ma / mb:.2f}")
-    finally:
-        if priv:
-            priv.stop()
-
+    ma, mb = statistics.median(a), statistics.median(b)
+    print(f"voldoctor check --skip roundtrip: median {ma * 1000:.0f} ms over {RUNS} runs")
+    print(f"shell script, same docker calls:  median {mb * 1000:.0f} ms over {RUNS} runs")
+    print(f"ratio voldoctor/shell: {ma / mb:.2f}")
 
 if __name__ == "__main__":
     main()

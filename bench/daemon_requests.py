@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import IMAGES, Lab, PrivateDaemon, build_images  # noqa: E402
+from conftest import IMAGES, Lab, build_images, some_daemon  # noqa: E402
 from voldoctor import daemon, engine, rules  # noqa: E402
 
 QUESTION = "data in /app/data is gone after docker rm"
@@ -33,32 +33,24 @@ def ask(host, rs):
 
 
 def main():
-    priv = None
-    host = os.environ.get("DOCKER_HOST")
-    if not host:
-        priv = PrivateDaemon()
-        priv.start()
-        host = priv.host
-    lab = Lab(host)
-    try:
-        have = {t for i in lab.api.images() for t in (i.get("RepoTags") or [])}
-        if not set(IMAGES) <= have:
-            build_images(lab.api)
-        rs = rules.load()
-        lab.volume("my-data")
-        lab.container(lab.name("target"), binds=["my-data:/app/date"], start=False)
-        made = 1
-        for n in sorted(SIZES):
-            while made < n:
-                lab.container(lab.name(f"filler{made}"), command=("true",), start=False)
-                made += 1
-            reqs, took, found = ask(host, rs)
-            print(f"containers={n:>5}  requests={reqs}  time={took * 1000:.0f} ms  first={found[:1]}")
-    finally:
-        lab.cleanup()
-        if priv:
-            priv.stop()
-
+    with some_daemon() as host:
+        lab = Lab(host)
+        try:
+            have = {t for i in lab.api.images() for t in (i.get("RepoTags") or [])}
+            if not set(IMAGES) <= have:
+                build_images(lab.api)
+            rs = rules.load()
+            lab.volume("my-data")
+            lab.container(lab.name("target"), binds=["my-data:/app/date"], start=False)
+            made = 1
+            for n in sorted(SIZES):
+                while made < n:
+                    lab.container(lab.name(f"filler{made}"), command=("true",), start=False)
+                    made += 1
+                reqs, took, found = ask(host, rs)
+                print(f"containers={n:>5}  requests={reqs}  time={took * 1000:.0f} ms  first={found[:1]}")
+        finally:
+            lab.cleanup()
 
 if __name__ == "__main__":
     main()

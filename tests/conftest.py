@@ -7,6 +7,7 @@ daemon. DOCKER_HOST, when the environment gives it, is used instead.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -197,6 +198,22 @@ def daemon_host():
         client.close()
         if private is not None:
             private.stop()
+
+
+@contextlib.contextmanager
+def some_daemon():
+    """DOCKER_HOST if set, else a private dockerd for the length of the block (for bench/)."""
+    host = os.environ.get("DOCKER_HOST")
+    priv = None
+    if not host:
+        priv = PrivateDaemon()
+        priv.start()
+        host = priv.host
+    try:
+        yield host
+    finally:
+        if priv:
+            priv.stop()
 
 
 class Lab:

@@ -36,13 +36,19 @@ class Capture(DummyOutput):
         return "".join(self.buf)
 
 
-def test_pipe_input_conversation(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    s, _ = talk(snapshot("volume-typo"))
+def drive(keys: str, state="volume-typo"):
+    """Type keys into the prompt_toolkit layer over a pipe; the session, the exit code and the screen text."""
+    s, _ = talk(snapshot(state))
     out = Capture()
     with create_pipe_input() as inp, create_app_session(input=inp, output=out):
-        inp.send_text("volume not found\rmy_data\rwhy\r/quit\r")
+        inp.send_text(keys)
         code = repl.run_tty(s, "banner", color=False, input=inp, output=out)
+    return s, code, out
+
+
+def test_pipe_input_conversation(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    s, code, out = drive("volume not found\rmy_data\rwhy\r/quit\r")
     assert code == 0
     assert "near miss" in out.text and "Docker treats every different spelling" in out.text
     assert (tmp_path / "voldoctor" / "history").read_text().count("volume not found") == 1
@@ -50,11 +56,7 @@ def test_pipe_input_conversation(tmp_path, monkeypatch):
 
 def test_ctrl_c_clears_and_ctrl_d_exits(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    s, _ = talk(snapshot("volume-typo"))
-    out = Capture()
-    with create_pipe_input() as inp, create_app_session(input=inp, output=out):
-        inp.send_text("half a line\x03/volumes\r\x04")
-        code = repl.run_tty(s, "banner", color=False, input=inp, output=out)
+    s, code, out = drive("half a line\x03/volumes\r\x04")
     assert code == 0 and "my-data" in out.text
     assert [t[0] for t in s.transcript] == ["/volumes"]
 
@@ -64,11 +66,7 @@ def test_unwritable_history_warns_once_and_goes_on(tmp_path, monkeypatch):
     ro.mkdir()
     (ro / "voldoctor").write_text("a file where a folder should be")
     monkeypatch.setenv("XDG_STATE_HOME", str(ro))
-    s, _ = talk(snapshot("volume-typo"))
-    out = Capture()
-    with create_pipe_input() as inp, create_app_session(input=inp, output=out):
-        inp.send_text("/volumes\r/quit\r")
-        repl.run_tty(s, "banner", color=False, input=inp, output=out)
+    s, code, out = drive("/volumes\r/quit\r")
     assert out.text.count("cannot keep history") == 1 and "my-data" in out.text
 
 

@@ -393,12 +393,12 @@ def run_checks(ctx: Context, chosen: list[Check], on_start=None, on_done=None) -
     finally:
         if ctx.prober is not None:
             prev = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+            import sys
+
             try:
-                left = ctx.prober.cleanup()
+                left = ctx.prober.cleanup(interrupted=sys.exc_info()[0] is not None)
                 ctx.prober.close()
                 if left:
-                    import sys
-
                     print("voldoctor: could not remove " + "; ".join(left) + " (labelled io.voldoctor.probe=1; "
                           "the next voldoctor check removes them)", file=sys.stderr)
             finally:

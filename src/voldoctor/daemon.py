@@ -702,7 +702,7 @@ class Prober:
         if name in self.made_volumes:
             self.made_volumes.remove(name)
 
-    def cleanup(self) -> list[str]:
+    def cleanup(self, interrupted: bool = False) -> list[str]:
         """Remove everything this prober made; returns what could not be removed.
         An interrupted request may have left the old connection half-read, so
         the removals go through a fresh one."""
@@ -732,6 +732,8 @@ class Prober:
             if not left:
                 break
             time.sleep(0.25 * (attempt + 1))
+        if not (interrupted or left):
+            return left
         # A create that was interrupted may still finish inside the daemon after
         # we tried to remove it: sweep whatever carries this run's pid.
         time.sleep(0.2)

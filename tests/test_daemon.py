@@ -209,12 +209,14 @@ def test_socket_permission_denied_as_unprivileged_user(daemon_host):
 @pytest.mark.live
 def test_stopped_daemon(cli_json, daemon_host):
     d = PrivateDaemon()
-    d.start()
-    host = d.host
-    code, out = _diag(cli_json, host)
-    assert code == 0 or code == 1
-    assert out["daemon"]["reachable"] is True
-    d.stop()
+    try:
+        d.start()
+        host = d.host
+        code, out = _diag(cli_json, host)
+        assert code == 0 or code == 1
+        assert out["daemon"]["reachable"] is True
+    finally:
+        d.stop()  # a failed assertion must not leave a daemon running
     t0 = time.monotonic()
     code, out = _diag(cli_json, host)
     assert code == 3 and time.monotonic() - t0 < 2

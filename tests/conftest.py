@@ -201,6 +201,15 @@ def daemon_host():
 
 
 @contextlib.contextmanager
+def busy_port():
+    """A loopback port that something is listening on, for the block."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        yield s.getsockname()[1]
+
+
+@contextlib.contextmanager
 def some_daemon():
     """DOCKER_HOST if set, else a private dockerd for the length of the block (for bench/)."""
     host = os.environ.get("DOCKER_HOST")

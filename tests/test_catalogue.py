@@ -4,13 +4,13 @@ pasted commands, the healthy lab, and measured accuracy."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import busy_port
 from test_session import snapshot
 from voldoctor import commandline, engine, rules
 
@@ -44,10 +44,7 @@ def test_remote_daemon_volume_stats_through_a_helper(lab, tcp_host, cli_json):
 
 @pytest.mark.live
 def test_port_held_by_a_program(lab, on_daemon, cli_json):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        s.listen(1)
-        port = s.getsockname()[1]
+    with busy_port() as port:
         code, out = cli_json("diagnose", f"docker run -d -p {port}:80 -v my-data:/app/data vdt-busybox:latest")
     d = next(x for x in out["diagnoses"] if x["rule"] == "port-in-use")
     assert d["evidence"]["port.number"] == port and "program on this machine" in d["evidence"]["port.held_by"]

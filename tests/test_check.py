@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import as_nobody
+from conftest import as_nobody, busy_port
 from test_daemon import _server
 from voldoctor import check
 
@@ -72,10 +72,7 @@ def test_image_absent_warns_and_strict_fails(on_daemon, cli_json, profile):
 
 @pytest.mark.live
 def test_port_taken(on_daemon, cli_json, profile):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        s.listen(1)
-        port = s.getsockname()[1]
+    with busy_port() as port:
         code, out = cli_json("check", "--lab", profile(port=port), "--only", "lab-port")
     assert code == 1
     assert _by_id(out)["lab-port"]["status"] == "fail" and str(port) in _by_id(out)["lab-port"]["message"]

@@ -51,7 +51,7 @@ def test_weak_match_accepts_words():
     s, _ = talk(snapshot("path-mismatch"))
     s.handle("volume problem")
     titles = [c.title for c in s.pending.candidates]
-    r = s.handle(titles[1])
+    s.handle(titles[1])
     assert s.pending is None or s.pending.kind in ("volume", "container")
 
 

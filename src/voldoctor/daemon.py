@@ -555,22 +555,27 @@ def _read_passwd(col: Collector, cid: str) -> Optional[str]:
 
 
 def _stat_paths(state: DaemonState, extra: tuple[str, ...] = ()) -> tuple[dict[str, PathStat], tuple[str, ...]]:
-    """Owner, mode, age and emptiness of mount sources and of host paths in
-    question; and which of those host paths do not exist. Local daemons only."""
+    """Owner and mode of every mount source; age and emptiness (a look inside
+    the folder) only for the containers looked at closely and the host paths
+    in question, so the cost follows the question, not the number of volumes;
+    and which of those host paths do not exist. Local daemons only."""
     paths = {v.mountpoint for v in state.volumes if v.mountpoint}
     paths |= {m.source for c in state.containers for m in c.mounts if m.source}
-    paths |= {p for p in extra if p.startswith("/")}
+    extra = tuple(p for p in extra if p.startswith("/"))
+    paths |= set(extra)
+    binds = {m.source for c in state.containers for m in c.mounts if m.type == "bind"}
+    deep = set(extra) | {m.source for c in state.containers if c.detail is not None for m in c.mounts if m.source}
     out = {}
     missing = []
     for p in sorted(paths):
         try:
             st = os.stat(p)
         except OSError:
-            if p in extra or any(m.type == "bind" and m.source == p for c in state.containers for m in c.mounts):
+            if p in extra or p in binds:
                 missing.append(p)
             continue
         empty = oldest = None
-        if stat.S_ISDIR(st.st_mode):
+        if p in deep and stat.S_ISDIR(st.st_mode):
             try:
                 with os.scandir(p) as it:
                     times = [e.stat(follow_symlinks=False).st_mtime for _, e in zip(range(200), it)]

@@ -168,7 +168,7 @@ def dangling(state: DaemonState) -> list[tuple[str, Optional[int], str]]:
     """Volumes no container (running or stopped) uses: name, size, age; largest first."""
     import time
 
-    used = {m.name for c in state.containers for m in c.mounts if m.type == "volume"}
+    used = state.volume_users()
     sizes = state.volume_sizes or {}
     now = time.time()
     rows = [(v.name, sizes.get(v.name), _age(v.created_at, now)) for v in state.volumes if v.name not in used]
@@ -253,7 +253,7 @@ def volume_facts(state: DaemonState, name: str) -> dict:
     vol = state.volume(name)
     names = [v.name for v in state.volumes]
     misses = near_misses(name, names) if vol is None else []
-    users = [c.name for c in state.containers if any(m.type == "volume" and m.name == name for m in c.mounts)]
+    users = state.volume_users().get(name, [])
     compose = None
     if vol is None:
         compose = next((v.name for v in state.volumes if v.labels.get("com.docker.compose.volume") == name), None) \

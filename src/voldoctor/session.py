@@ -546,18 +546,19 @@ def _check(s: Session, arg: str) -> Reply:
     return r
 
 
+def _reachable_state(s: Session) -> Optional[DaemonState]:
+    st = s.read_state()
+    return st if st is not None and st.reachable else None
+
+
 @command("volumes", "", "the volumes on the daemon")
 def _volumes(s: Session, arg: str) -> Reply:
-    st = s.read_state()
-    if st is None or not st.reachable:
+    st = _reachable_state(s)
+    if st is None:
         return Reply().add("I cannot see the daemon right now.")
     if not st.volumes:
         return Reply().add("There are no volumes. Lab step 1 creates one: docker volume create my-data")
-    users: dict[str, list[str]] = {}
-    for c in st.containers:
-        for m in c.mounts:
-            if m.type == "volume":
-                users.setdefault(m.name, []).append(c.name)
+    users = st.volume_users()
     r = Reply()
     for v in st.volumes:
         held = ", ".join(users.get(v.name, [])) or "no container"
@@ -567,8 +568,8 @@ def _volumes(s: Session, arg: str) -> Reply:
 
 @command("containers", "", "the containers, stopped ones too, with their mounts")
 def _containers(s: Session, arg: str) -> Reply:
-    st = s.read_state()
-    if st is None or not st.reachable:
+    st = _reachable_state(s)
+    if st is None:
         return Reply().add("I cannot see the daemon right now.")
     if not st.containers:
         return Reply().add("There are no containers.")

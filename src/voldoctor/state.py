@@ -155,6 +155,15 @@ class DaemonState(_Value):
         """The daemon's files are this machine's files (a local socket, not Desktop's VM)."""
         return self.endpoint.url.startswith("unix://") and not self.info.desktop
 
+    def volume_users(self) -> dict[str, list[str]]:
+        """Volume name -> names of the containers (running or stopped) that mount it."""
+        users: dict[str, list[str]] = {}
+        for c in self.containers:
+            for m in c.mounts:
+                if m.type == "volume":
+                    users.setdefault(m.name, []).append(c.name)
+        return users
+
     def volume(self, name: str) -> Optional[Volume]:
         return next((v for v in self.volumes if v.name == name), None)
 

@@ -161,13 +161,42 @@ def test_replay_skips_what_needs_a_live_daemon(cli_json, tmp_path, profile):
     assert "volume my-data" in c["leftovers"]["message"]
 
 
+DEAD = {"io.voldoctor.probe": "1", "io.voldoctor.probe.pid": "999999999", "io.voldoctor.probe.host": socket.gethostname()}
+
+
 @pytest.mark.live
 def test_stale_probe_objects_are_removed(on_daemon, cli_json, profile, lab, monkeypatch):
-    lab.api.create_volume("voldoctor-probe-crashed", labels={"io.voldoctor.probe": "1"})
-    monkeypatch.setattr(check, "STALE_AFTER", 0)
+    """A leftover of a dead run, with the name and labels voldoctor gives, is removed."""
+    lab.api.create_volume("voldoctor-probe-0123456789", labels=DEAD)
+    lab.container("voldoctor-probe-0123456789ab", start=False, labels=DEAD)
     code, out = cli_json("check", "--lab", profile(), "--only", "scratch-volume")
-    assert "removed 1 leftover" in _by_id(out)["scratch-volume"]["message"]
+    assert "removed 2 leftover" in _by_id(out)["scratch-volume"]["message"]
     assert _labelled(lab) == ([], [])
+
+
+@pytest.mark.live
+def test_impostors_carrying_the_label_are_never_removed(on_daemon, cli_json, profile, lab, monkeypatch):
+    """Labels are copied by images and can be typed by anyone: a learner's
+    running container and its volume that carry them, an object with the
+    label but another name, and a running container with our very name
+    shape all stay; check reports them with the command to remove them."""
+    monkeypatch.setattr(check, "STALE_AFTER", 0)
+    vol = lab.volume(lab.name("precious"), labels=DEAD)
+    lab.container(lab.name("web"), binds=[f"{vol}:/data"], labels=DEAD)
+    lab.api.create_volume("voldoctor-probe-crashed", labels=DEAD)  # not a name voldoctor gives
+    lab.volumes.append("voldoctor-probe-crashed")
+    lab.container("voldoctor-probe-aaaaaaaaaaaa", labels=DEAD)  # our shape, but running
+    before = {c["Id"]: c["State"] for c in lab.api.containers(all=True)}
+    code, out = cli_json("check", "--lab", profile(), "--only", "scratch-volume")
+    r = _by_id(out)["scratch-volume"]
+    assert r["status"] == "warn", r
+    assert "removed" not in r["message"]
+    for name in (lab.name("web"), "voldoctor-probe-crashed", "voldoctor-probe-aaaaaaaaaaaa"):
+        assert name in r["message"]
+    assert any(f"docker volume rm {vol}" in f for f in r["fix"])
+    assert {c["Id"]: c["State"] for c in lab.api.containers(all=True)} == before
+    names = {v["Name"] for v in lab.api.volumes()["Volumes"]}
+    assert {vol, "voldoctor-probe-crashed"} <= names
 
 
 @pytest.mark.live

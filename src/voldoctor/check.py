@@ -20,6 +20,7 @@ from typing import Callable, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from voldoctor.daemon_facts import probe_name, provably_ours
 from voldoctor.state import DaemonState
 
 STALE_AFTER = 300  # seconds: labelled probe objects older than this are leftovers of a crashed run
@@ -182,13 +183,30 @@ def _driver(ctx: Context) -> Result:
 @check("scratch-volume", "Create, inspect and remove a volume", "daemon", live=True)
 def _scratch(ctx: Context) -> Result:
     pr = ctx.get_prober()
-    stale = pr.remove_stale(STALE_AFTER)
-    name = f"voldoctor-probe-{uuid.uuid4().hex[:10]}"
+    removed, kept = pr.remove_stale(STALE_AFTER)
+    name = probe_name(10)
     pr.create_volume(name)
     info = pr.inspect_volume(name)
     pr.remove_volume(name)
-    note = f"; removed {len(stale)} leftover(s) of an earlier interrupted run" if stale else ""
+    note = f"; removed {len(removed)} leftover(s) of an earlier interrupted run" if removed else ""
+    if kept:
+        return Result("warn", f"works (mountpoint {info.get('Mountpoint') or '?'}){note}; left alone: "
+                      + "; ".join(kept), _removal_fixes(kept))
     return Result("pass", f"works (mountpoint {info.get('Mountpoint') or '?'}){note}")
+
+
+def _removal_fixes(kept: list[str]) -> list[str]:
+    """How to remove, by hand, labelled objects voldoctor would not touch."""
+    import shlex
+
+    out = []
+    for item in kept:
+        kind, rest = item.split(" ", 1)
+        name = rest.split(" (", 1)[0]
+        cmd = "docker rm" if kind == "container" else "docker volume rm"
+        out.append(f"Only if it is yours and you no longer need it: {cmd} {shlex.quote(name)}   "
+                   "(WARNING: deletes it; voldoctor leaves it alone because it cannot prove it made it)")
+    return out
 
 
 @check("volume-location", "Where volumes are kept", "daemon")
@@ -277,8 +295,15 @@ def _leftovers(ctx: Context) -> Result:
     found = []
     if st.volume(ctx.profile.volume):
         found.append(f"volume {ctx.profile.volume}")
-    conts = [c for c in st.containers if c.image in (img, repo) or c.image.startswith(repo + ":")]
+    ours = [c for c in st.containers if provably_ours(c.name, c.labels)]
+    conts = [c for c in st.containers if (c.image in (img, repo) or c.image.startswith(repo + ":")) and c not in ours]
     found += [f"container {c.name} ({c.state})" for c in conts]
+    own = [f"container {c.name}" for c in ours] + [f"volume {v.name}" for v in st.volumes
+                                                  if provably_ours(v.name, v.labels)]
+    if own:
+        return Result("pass", ("found " + ", ".join(found) + "; " if found else "")
+                      + "voldoctor's own scratch objects from an interrupted run: " + ", ".join(own)
+                      + " (the scratch-volume check removes them)")
     if not found:
         return Result("pass", "none: a clean start")
     return Result("pass", "found " + ", ".join(found) + " (fine if you are continuing; "
@@ -297,7 +322,7 @@ def _roundtrip_image(ctx: Context) -> tuple[Optional[str], str]:
 def _scratch_volume(ctx: Context):
     """A fresh labelled volume for a round trip: the prober, its name, where to mount it."""
     pr = ctx.get_prober()
-    return pr, pr.create_volume(f"voldoctor-probe-{uuid.uuid4().hex[:10]}"), "/voldoctor-probe"
+    return pr, pr.create_volume(probe_name(10)), "/voldoctor-probe"
 
 
 @check("roundtrip", "The lab as a self-test: data survives its container", "scratch-volume", live=True, limit=60)

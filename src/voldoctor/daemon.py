@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional
 from urllib.parse import urlparse
 
-from voldoctor.daemon_facts import helper_image
+from voldoctor.daemon_facts import PROBE_LABEL, helper_image, probe_name, provably_ours
+from voldoctor.deadline import hard_deadline
 from voldoctor.state import (
     Container,
     ContainerDetail,
@@ -43,10 +44,16 @@ DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 MIN_API = "1.24"
 MAX_INSPECT = 5  # containers inspected per question, whatever the daemon holds
 PASSWD_LIMIT = 256 * 1024
+MAX_BODY = 64 * 1024 * 1024  # bytes: no honest answer to our requests comes near this
+GRACE = 0.5  # seconds past --timeout before the hard deadline interrupts a read
 
 
 class NotDockerError(Exception):
     """Something answered, but not as the Docker API does."""
+
+
+class ResponseTooLarge(Exception):
+    """The daemon's answer grew past MAX_BODY."""
 
 
 class EndpointError(Exception):
@@ -185,6 +192,9 @@ def classify(exc: BaseException, ep: Endpoint, timeout: float) -> DaemonError:
 
     chain = list(_chain(exc))
     for e in chain:
+        if isinstance(e, ResponseTooLarge):
+            return err("too-large", str(e))
+    for e in chain:
         if isinstance(e, (requests.exceptions.Timeout, socket.timeout, TimeoutError)):
             return err("timeout", f"the daemon did not answer within {timeout:g}s (it may be hung or overloaded)")
     for e in chain:
@@ -216,6 +226,10 @@ def classify(exc: BaseException, ep: Endpoint, timeout: float) -> DaemonError:
     if isinstance(exc, docker.errors.DockerException) and "ssh" in str(exc).lower():
         return err("ssh", _short(exc))
     return err("other", _short(exc))
+
+
+def _path(url: str) -> str:
+    return urlparse(url).path or url
 
 
 def _short(e: BaseException) -> str:
@@ -256,6 +270,7 @@ class Collector:
         url = self.ep.url.replace("tcp://", "https://", 1) if tls else self.ep.url
         self.client = docker.APIClient(base_url=url, version=MIN_API, timeout=self._remaining(), tls=tls)
         self.client.hooks["response"].append(self._count)
+        self.client.request = self._bounded(self.client.request)
         ver = self._call(self.client.version, api_version=False)
         if not isinstance(ver, dict) or not ver.get("ApiVersion"):
             raise NotDockerError("/version carries no ApiVersion")
@@ -267,6 +282,34 @@ class Collector:
         self.client._version = server_api if version_lt(server_api, docker.constants.DEFAULT_DOCKER_API_VERSION) \
             else docker.constants.DEFAULT_DOCKER_API_VERSION
         return ver
+
+    def _bounded(self, request):
+        """Read every answer ourselves, in chunks, under the deadline and
+        within MAX_BODY: a dribbling or endless answer ends in an error that
+        names the endpoint instead of a hang or a process that eats memory."""
+
+        def bounded(method, url, **kwargs):
+            streaming = kwargs.get("stream", False)
+            kwargs["stream"] = True
+            resp = request(method, url, **kwargs)
+            if streaming:
+                return resp  # the caller reads it, with its own bound
+            body = bytearray()
+            try:
+                for chunk in resp.iter_content(64 * 1024):
+                    body += chunk
+                    if len(body) > MAX_BODY:
+                        raise ResponseTooLarge(f"the answer to {method} {_path(url)} grew past "
+                                               f"{MAX_BODY // (1024 * 1024)} MiB; stopped reading")
+                    self._remaining()
+            except BaseException:
+                resp.close()
+                raise
+            resp._content = bytes(body)
+            resp._content_consumed = True
+            return resp
+
+        return bounded
 
     def _count(self, resp, *args, **kwargs):
         self.requests += 1
@@ -294,52 +337,55 @@ def collect(
     the question needs beyond the lists (attributes want, paths, ports,
     images, volumes: see engine.Ask). Every extra read is bounded by the
     question, never by the number of objects on the daemon."""
-    want = frozenset(getattr(pick, "want", ()))
     col = Collector(ep, timeout)
     user = _local_user()
     try:
-        ver = col.connect()
-        info = col._call(col.client.info)
-        vols = col._call(col.client.volumes) or {}
-        raw_containers = col._call(col.client.containers, all=True)
-        volumes = tuple(_volume(v) for v in (vols.get("Volumes") or []))
-        anon = {v.name for v in volumes if "com.docker.volume.anonymous" in v.labels}
-        state = DaemonState(
-            endpoint=ep,
-            reachable=True,
-            info=_info(ver, info),
-            volumes=volumes,
-            containers=tuple(_container(c, anon) for c in raw_containers),
-            local_user=user,
-        )
-        update: dict = {}
-        if pick is not None:
-            wanted = pick(state)[:max_inspect]
-            details = {cid: _detail(col, cid, "changes" in want) for cid in wanted}
-            update["containers"] = tuple(
-                c.model_copy(update={"detail": details[c.id]}) if c.id in details else c for c in state.containers
-            )
-        if "images" in want:
-            update["images"] = _images(col, tuple(getattr(pick, "images", ()))[:3])
-        if "df" in want:
-            df = col._call(col.client.df) or {}
-            update["volume_sizes"] = {v["Name"]: int((v.get("UsageData") or {}).get("Size") or -1)
-                                      for v in (df.get("Volumes") or [])}
-        state = state.model_copy(update=update)
-        if state.local:
-            stats, missing = _stat_paths(state, tuple(getattr(pick, "paths", ())))
-            update = {"path_stats": stats, "missing_paths": missing, "free_bytes": _free(state.info.root_dir),
-                      "listening": _listening(tuple(getattr(pick, "ports", ())))}
-        else:
-            update = {"path_stats": _helper_stats(col, state, tuple(getattr(pick, "volumes", ()))[:3])}
-        return state.model_copy(update={**update, "requests": col.requests})
+        with hard_deadline(timeout + GRACE):
+            return _read_state(col, ep, pick, max_inspect, user)
     except Exception as e:  # every transport or SDK failure becomes a value
-        if isinstance(e, (KeyboardInterrupt, SystemExit)):
-            raise
         return DaemonState(endpoint=ep, reachable=False, error=classify(e, ep, timeout),
                            local_user=user, requests=col.requests)
     finally:
         col.close()
+
+
+def _read_state(col: Collector, ep: Endpoint, pick, max_inspect: int, user: str) -> DaemonState:
+    want = frozenset(getattr(pick, "want", ()))
+    ver = col.connect()
+    info = col._call(col.client.info)
+    vols = col._call(col.client.volumes) or {}
+    raw_containers = col._call(col.client.containers, all=True)
+    volumes = tuple(_volume(v) for v in (vols.get("Volumes") or []))
+    anon = {v.name for v in volumes if "com.docker.volume.anonymous" in v.labels}
+    state = DaemonState(
+        endpoint=ep,
+        reachable=True,
+        info=_info(ver, info),
+        volumes=volumes,
+        containers=tuple(_container(c, anon) for c in raw_containers),
+        local_user=user,
+    )
+    update: dict = {}
+    if pick is not None:
+        wanted = pick(state)[:max_inspect]
+        details = {cid: _detail(col, cid, "changes" in want) for cid in wanted}
+        update["containers"] = tuple(
+            c.model_copy(update={"detail": details[c.id]}) if c.id in details else c for c in state.containers
+        )
+    if "images" in want:
+        update["images"] = _images(col, tuple(getattr(pick, "images", ()))[:3])
+    if "df" in want:
+        df = col._call(col.client.df) or {}
+        update["volume_sizes"] = {v["Name"]: int((v.get("UsageData") or {}).get("Size") or -1)
+                                  for v in (df.get("Volumes") or [])}
+    state = state.model_copy(update=update)
+    if state.local:
+        stats, missing = _stat_paths(state, tuple(getattr(pick, "paths", ())))
+        update = {"path_stats": stats, "missing_paths": missing, "free_bytes": _free(state.info.root_dir),
+                  "listening": _listening(tuple(getattr(pick, "ports", ())))}
+    else:
+        update = {"path_stats": _helper_stats(col, state, tuple(getattr(pick, "volumes", ()))[:3])}
+    return state.model_copy(update={**update, "requests": col.requests})
 
 
 def _images(col: Collector, wanted: tuple[str, ...]) -> tuple[Image, ...]:
@@ -381,9 +427,9 @@ def _helper_stats(col: Collector, state: DaemonState, volumes: tuple[str, ...]) 
         hc = api.create_host_config(binds=[f"{v.name}:/v:ro"], network_mode="none")
         cid = None
         try:
-            c = col._call(api.create_container, img, [script], host_config=hc, labels=probe_labels(),
-                          entrypoint=["/bin/sh", "-c"], network_disabled=True)
-            cid = c["Id"]
+            cid = probe_name()  # named before it exists, so a later check can tell it is ours
+            col._call(api.create_container, img, [script], host_config=hc, labels=probe_labels(), name=cid,
+                      entrypoint=["/bin/sh", "-c"], network_disabled=True)
             col._call(api.start, cid)
             col._call(api.wait, cid)
             text = col._call(api.logs, cid).decode("utf-8", "replace").split("\n")
@@ -590,9 +636,6 @@ def _stat_paths(state: DaemonState, extra: tuple[str, ...] = ()) -> tuple[dict[s
 
 # ------------------------------------------------------------ probes (writes)
 
-PROBE_LABEL = "io.voldoctor.probe"
-
-
 def probe_labels() -> dict[str, str]:
     """Labels on every object voldoctor makes: the marker, and who made it, so
     a later run can tell the leftovers of a dead run from a live one's."""
@@ -627,7 +670,12 @@ class Prober:
         self.ep = ep
         self.timeout = timeout
         self.col = Collector(ep, timeout)
-        self.col.connect()
+        try:
+            with hard_deadline(timeout + GRACE):
+                self.col.connect()
+        except Exception as e:
+            self.col.close()
+            raise ProbeError(classify(e, ep, timeout), e) from None
         self.api = self.col.client
         self.made_volumes: list[str] = []
         self.made_containers: list[str] = []
@@ -638,10 +686,9 @@ class Prober:
     def call(self, fn, *args, seconds: Optional[float] = None, **kwargs):
         self._fresh(seconds)
         try:
-            return self.col._call(fn, *args, **kwargs)
+            with hard_deadline((seconds or self.timeout) + GRACE):
+                return self.col._call(fn, *args, **kwargs)
         except Exception as e:
-            if isinstance(e, (KeyboardInterrupt, SystemExit)):
-                raise
             raise ProbeError(classify(e, self.ep, seconds or self.timeout), e) from None
 
     def image_present(self, ref: str) -> bool:
@@ -673,7 +720,7 @@ class Prober:
         code and output, and removes the container."""
         hc = self.api.create_host_config(binds=binds, network_mode="none")
         # Named before it exists: an interrupt during the create still leaves a name to remove.
-        cid = f"voldoctor-probe-{uuid.uuid4().hex[:12]}"
+        cid = probe_name()
         self.made_containers.append(cid)
         self.call(self.api.create_container, image, [script], user=user, host_config=hc, name=cid,
                   labels=probe_labels(), entrypoint=["/bin/sh", "-c"], network_disabled=True)
@@ -685,14 +732,16 @@ class Prober:
         finally:
             self.remove_container(cid)
 
-    def remove_container(self, cid: str) -> None:
+    def remove_container(self, cid: str, *, force: bool = True) -> None:
+        """Remove a container with its anonymous volumes. `force` (stop it
+        first) only for what this run made itself."""
         import docker.errors
 
         try:
-            self._fresh()
-            self.col._call(self.api.remove_container, cid, force=True, v=True)
-        except docker.errors.NotFound:
-            pass
+            self.call(self.api.remove_container, cid, force=force, v=True)
+        except ProbeError as e:
+            if not isinstance(e.cause, docker.errors.NotFound):
+                raise
         if cid in self.made_containers:
             self.made_containers.remove(cid)
 
@@ -700,10 +749,10 @@ class Prober:
         import docker.errors
 
         try:
-            self._fresh()
-            self.col._call(self.api.remove_volume, name, force=True)
-        except docker.errors.NotFound:
-            pass
+            self.call(self.api.remove_volume, name)
+        except ProbeError as e:
+            if not isinstance(e.cause, docker.errors.NotFound):
+                raise
         if name in self.made_volumes:
             self.made_volumes.remove(name)
 
@@ -753,46 +802,76 @@ class Prober:
         return left
 
     def _sweep_own(self) -> list[str]:
-        """Remove what carries this run's pid; return what is still there."""
-        import docker.errors
-
+        """Remove what this run made that a list still shows (a create that
+        finished after an interrupt); return what is still there."""
         flt = {"label": f"{PROBE_LABEL}.pid={os.getpid()}"}
         left = []
-        self._fresh()
-        for c in self.col._call(self.api.containers, all=True, filters=flt):
+        for c in self.call(self.api.containers, all=True, filters=flt):
+            name = (c.get("Names") or ["?"])[0].lstrip("/")
+            if not provably_ours(name, c.get("Labels") or {}):
+                continue
             try:
                 self.remove_container(c["Id"])
-            except docker.errors.APIError as e:
-                left.append(f"container {c['Id'][:12]} ({_short(e)})")
-        self._fresh()
-        for v in (self.col._call(self.api.volumes, filters=flt) or {}).get("Volumes") or []:
+            except ProbeError as e:
+                left.append(f"container {name} ({_short(e)})")
+        for v in (self.call(self.api.volumes, filters=flt) or {}).get("Volumes") or []:
+            if not provably_ours(v["Name"], v.get("Labels") or {}):
+                continue
             try:
                 self.remove_volume(v["Name"])
-            except docker.errors.APIError as e:
+            except ProbeError as e:
                 left.append(f"volume {v['Name']} ({_short(e)})")
         return left
 
-    def remove_stale(self, older_than: float) -> list[str]:
-        """Remove labelled objects an earlier, interrupted run left behind: those
-        whose run is known to be dead, and any older than `older_than` seconds."""
-        import docker.errors
-
-        removed = []
+    def stale(self, older_than: float) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+        """Objects labelled as voldoctor's that no live run of ours owns.
+        Returns (removable, doubtful), each a list of (kind, name, why).
+        Removable: provably ours (name shape and labels), made by a run known
+        to be dead or longer ago than `older_than`, and, for a container, not
+        running. Everything else carrying the label is doubtful: reported,
+        never removed."""
+        removable, doubtful = [], []
         now = time.time()
         flt = {"label": f"{PROBE_LABEL}=1"}
         for c in self.call(self.api.containers, all=True, filters=flt):
-            if _owner_gone(c.get("Labels") or {}) or now - int(c.get("Created") or 0) >= older_than:
-                self.remove_container(c["Id"])
-                removed.append(f"container {c['Id'][:12]}")
+            name = (c.get("Names") or [c["Id"][:12]])[0].lstrip("/")
+            labels = c.get("Labels") or {}
+            old = _owner_gone(labels) or now - int(c.get("Created") or 0) >= older_than
+            if not provably_ours(name, labels):
+                doubtful.append(("container", name, "carries voldoctor's label but not a name voldoctor gives"))
+            elif (c.get("State") or "") in ("running", "restarting", "paused"):
+                if old:
+                    doubtful.append(("container", name, f"is {c.get('State')}; voldoctor never stops what it "
+                                     "did not start in this run"))
+            elif old:
+                removable.append(("container", name, "left by an earlier run"))
         for v in (self.call(self.api.volumes, filters=flt) or {}).get("Volumes") or []:
+            labels = v.get("Labels") or {}
             created = _parse_time(v.get("CreatedAt") or "")
-            if _owner_gone(v.get("Labels") or {}) or created is None or now - created >= older_than:
-                try:
-                    self.remove_volume(v["Name"])
-                    removed.append(f"volume {v['Name']}")
-                except docker.errors.APIError:
-                    pass  # still in use by a live run
-        return removed
+            old = _owner_gone(labels) or created is None or now - created >= older_than
+            if not provably_ours(v["Name"], labels):
+                doubtful.append(("volume", v["Name"], "carries voldoctor's label but not a name voldoctor gives"))
+            elif old:
+                removable.append(("volume", v["Name"], "left by an earlier run"))
+        return removable, doubtful
+
+    def remove_stale(self, older_than: float) -> tuple[list[str], list[str]]:
+        """Remove the leftovers of earlier, interrupted runs that are provably
+        ours; returns (removed, kept-with-reason). A container is removed
+        without force, so a running one is never stopped; a volume still in
+        use stays."""
+        removable, doubtful = self.stale(older_than)
+        removed, kept = [], [f"{k} {n} ({why})" for k, n, why in doubtful]
+        for kind, name, _ in removable:
+            try:
+                if kind == "container":
+                    self.remove_container(name, force=False)
+                else:
+                    self.remove_volume(name)
+                removed.append(f"{kind} {name}")
+            except ProbeError as e:
+                kept.append(f"{kind} {name} ({_short(e)})")
+        return removed, kept
 
     def close(self):
         self.col.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Optional
 
 HELPER_PREFERENCE = ("busybox", "alpine", "debian", "ubuntu")
@@ -20,3 +22,21 @@ def helper_image(images) -> Optional[str]:
                 if (name(t) == pref) if exact else (pref in name(t)):
                     return t
     return tags[0] if tags else None
+
+
+PROBE_LABEL = "io.voldoctor.probe"
+PROBE_PREFIX = "voldoctor-probe-"
+# Exactly the names voldoctor gives: the prefix and 10 (volumes) or 12 (containers) hex digits.
+PROBE_NAME = re.compile(r"voldoctor-probe-[0-9a-f]{10}(?:[0-9a-f]{2})?")
+
+
+def probe_name(digits: int = 12) -> str:
+    return PROBE_PREFIX + uuid.uuid4().hex[:digits]
+
+
+def provably_ours(name: str, labels: dict) -> bool:
+    """Made by voldoctor, as far as anyone can tell from outside: our exact name
+    shape AND our labels. Labels alone prove nothing (images copy them, anyone
+    can type them); a name alone proves nothing either."""
+    return (bool(PROBE_NAME.fullmatch(name.lstrip("/"))) and labels.get(PROBE_LABEL) == "1"
+            and PROBE_LABEL + ".pid" in labels and PROBE_LABEL + ".host" in labels)

@@ -9,6 +9,7 @@ removed on every path out.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -195,16 +196,19 @@ def _scratch(ctx: Context) -> Result:
     return Result("pass", f"works (mountpoint {info.get('Mountpoint') or '?'}){note}")
 
 
+def _other_port(port: int) -> int:
+    """A port to suggest instead of a busy one: within 1-65535."""
+    return port + 1 if port < 65535 else 8080
+
+
 def _removal_fixes(kept: list[str]) -> list[str]:
     """How to remove, by hand, labelled objects voldoctor would not touch."""
-    import shlex
-
     out = []
     for item in kept:
         kind, rest = item.split(" ", 1)
         name = rest.split(" (", 1)[0]
-        cmd = "docker rm" if kind == "container" else "docker volume rm"
-        out.append(f"Only if it is yours and you no longer need it: {cmd} {shlex.quote(name)}   "
+        verb = {"container": "rm", "volume": "volume rm"}[kind]
+        out.append(f"Only if it is yours and you no longer need it: docker {verb} {shlex.quote(name)}   "
                    "(WARNING: deletes it; voldoctor leaves it alone because it cannot prove it made it)")
     return out
 
@@ -258,7 +262,7 @@ def _image(ctx: Context) -> Result:
         pr.pull(img)
         return Result("pass", f"{img} pulled")
     return Result("warn", f"{img} is not present locally; the lab's first docker run will pull it (needs internet)",
-                  [f"docker pull {img}   (or run voldoctor check --pull)"])
+                  [f"docker pull {shlex.quote(img)}   (or run voldoctor check --pull)"])
 
 
 @check("lab-port", "The lab's host port is free")
@@ -270,7 +274,7 @@ def _port(ctx: Context) -> Result:
         users = [c.name for c in st.containers for p in c.ports if p.public == port]
     if users:
         return Result("fail", f"port {port} is published by container {', '.join(users)}",
-                      [f"docker stop {users[0]}   (or use another port: docker run -p {port + 1}:80 ...)"])
+                      [f"docker stop {shlex.quote(users[0])}   (or use another port: docker run -p {_other_port(port)}:80 ...)"])
     if ctx.replay:
         return Result("pass", f"no container in the snapshot publishes {port}")
     for host in ("127.0.0.1", "::1"):
@@ -281,7 +285,7 @@ def _port(ctx: Context) -> Result:
                 if s.connect_ex((host, port)) == 0:
                     return Result("fail", f"something on this machine already listens on port {port}",
                                   [f"find it: ss -ltnp 'sport = :{port}'  (or lsof -i :{port})",
-                                   f"or use another port in the lab: docker run -p {port + 1}:80 ..."])
+                                   f"or use another port in the lab: docker run -p {_other_port(port)}:80 ..."])
         except OSError:
             continue
     return Result("pass", f"nothing listens on {port} and no container publishes it")
@@ -307,7 +311,7 @@ def _leftovers(ctx: Context) -> Result:
     if not found:
         return Result("pass", "none: a clean start")
     return Result("pass", "found " + ", ".join(found) + " (fine if you are continuing; "
-                  f"docker volume inspect {ctx.profile.volume} shows when it was made)")
+                  f"docker volume inspect {shlex.quote(ctx.profile.volume)} shows when it was made)")
 
 
 def _roundtrip_image(ctx: Context) -> tuple[Optional[str], str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Callable, Optional
 
-from voldoctor import commandline, probes
+from voldoctor import commandline, probes, shellquote
 from voldoctor.commandline import ParsedCommand
 from voldoctor.facts import FACTS
 from voldoctor.rules import TEMPLATE_RE, Rule, RuleSet
@@ -57,6 +57,26 @@ def fill(template: str, facts: dict) -> str:
     return TEMPLATE_RE.sub(lambda m: show(facts.get(m.group(1))), template)
 
 
+def fill_command(template: str, facts: dict) -> str:
+    """Put fact values into a fix line, each quoted with shell rules (twice
+    inside `sh -c '...'`), so a crafted name or path cannot become another
+    command when the line is pasted. Unknown values stay visibly unknown."""
+    inner = shellquote.inside_sh_c(template)
+
+    def one(m) -> str:
+        name, value = m.group(1), facts.get(m.group(1))
+        if value is None or isinstance(value, bool):
+            return show(value)
+        fact = FACTS.get(name)
+        text = str(value)
+        q = shellquote.words(text) if fact is not None and fact.words else shellquote.word(text)
+        if any(a <= m.start() < b for a, b in inner):
+            q = shellquote.nested(q)
+        return q
+
+    return TEMPLATE_RE.sub(one, template)
+
+
 def diagnose_subject(rule: Rule, subject: probes.Subject) -> Optional[Diagnosis]:
     f = subject.facts
     if not rule.fires(f):
@@ -65,7 +85,7 @@ def diagnose_subject(rule: Rule, subject: probes.Subject) -> Optional[Diagnosis]
     return Diagnosis(
         rule=rule.id, severity=rule.severity, title=rule.title,
         message=fill(rule.message, f), why=fill(rule.why, f) if rule.why else "",
-        evidence=evidence, fix=tuple(fill(x, f) for x in rule.fix), source=rule.source,
+        evidence=evidence, fix=tuple(fill_command(x, f) for x in rule.fix), source=rule.source,
         subject=subject.label,
     )
 

@@ -19,6 +19,7 @@ class Fact:
     type: str  # bool | int | str
     doc: str
     needs: str = ""  # an extra daemon read this fact costs: "df", "images" or "changes"
+    words: bool = False  # a space-separated list: each item is its own shell word in a fix line
 
     @property
     def scope(self) -> str:
@@ -75,7 +76,7 @@ _FACTS = [
     Fact("volume.exists", "bool", "a volume of that name exists"),
     Fact("volume.near_miss", "str", "the closest existing volume name, if close"),
     Fact("volume.near_misses", "str", "all close existing names, comma separated"),
-    Fact("volume.used_by", "str", "containers that mount it, running or stopped, space separated"),
+    Fact("volume.used_by", "str", "containers that mount it, running or stopped, space separated", words=True),
     Fact("volume.valid_name", "bool", "the name is one the local driver accepts"),
     Fact("volume.suggested_name", "str", "a valid name close to an invalid one"),
     Fact("volume.mountpoint", "str", "where the daemon keeps its data"),

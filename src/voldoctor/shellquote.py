@@ -1,0 +1,53 @@
+"""Values from the daemon put into a fix line, quoted so that pasting the
+line runs exactly the command meant, whatever the name or path holds.
+
+A fix line is prose around a POSIX shell command. Every value is quoted with
+shell rules; a value inside `sh -c '...'` is quoted twice (once for the inner
+shell, then for the outer single quotes). Control characters cannot be typed
+on one line, so a value holding them is written as a printf expansion.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+# The single-quoted script of `sh -c '...'` in a template: its values are read twice.
+SH_C = re.compile(r"sh -c '([^']*)'")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def word(value: str) -> str:
+    """One shell word that the shell reads back as exactly `value`."""
+    if not _CONTROL.search(value):
+        return shlex.quote(value)
+    if "\x00" in value or value.endswith("\n"):
+        # A NUL cannot be passed in argv; trailing newlines are dropped by $(...).
+        return shlex.quote(_CONTROL.sub("?", value))
+    fmt = "".join(_printf_char(c) for c in value)
+    return '"$(printf ' + shlex.quote(fmt) + ')"'
+
+
+def _printf_char(c: str) -> str:
+    if c == "\\":
+        return "\\\\"
+    if c == "%":
+        return "%%"
+    if _CONTROL.match(c):
+        return "\\%03o" % ord(c)
+    return c
+
+
+def words(value: str) -> str:
+    """A space-separated list, each item its own word."""
+    return " ".join(word(v) for v in value.split())
+
+
+def nested(quoted: str) -> str:
+    """A word already quoted for the inner shell, put inside outer single quotes."""
+    return quoted.replace("'", "'\\''")
+
+
+def inside_sh_c(template: str) -> list[tuple[int, int]]:
+    """Spans of `template` that are inside the script of an `sh -c '...'`."""
+    return [m.span(1) for m in SH_C.finditer(template)]

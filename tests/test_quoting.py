@@ -1,0 +1,131 @@
+"""Fix lines carry names and paths from the daemon. Pasted into a POSIX shell,
+a line must run exactly the command meant, whatever those values hold."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from voldoctor import engine, probes, rules, shellquote
+from voldoctor.facts import FACTS
+from voldoctor.rules import TEMPLATE_RE
+
+RS = rules.load()
+HOSTILE = [
+    "My Project/data",
+    "inj;touch PWNED;#",
+    "$(touch PWNED)",
+    "`touch PWNED`",
+    "it's \"quoted\"",
+    "a'; touch PWNED; echo '",
+    "new\nline",
+    "tab\there & done",
+    "dön-ünïcode😀",
+    "%s %d \\n \\",
+]
+TOOLS = ["docker", "sudo", "mkdir", "ls", "chown", "touch", "id", "newgrp", "rm", "cp", "cat", "stat", "df", "echo",
+         "sh", "chmod", "usermod", "systemctl", "journalctl", "lsof", "ss", "du", "find", "tar"]
+
+FAKE = r'''#!{python}
+import json, os, subprocess, sys
+name = os.path.basename(sys.argv[0])
+with open(os.environ["FAKE_LOG"], "a") as log:
+    log.write(json.dumps([name, *sys.argv[1:]]) + "\n")
+args = sys.argv[1:]
+for i, a in enumerate(args[:-1]):
+    if a == "sh" and args[i + 1] == "-c" and i + 2 < len(args):
+        subprocess.run(["/bin/sh", "-c", args[i + 2]])
+        break
+'''
+
+
+@pytest.fixture(scope="module")
+def fake_path(tmp_path_factory):
+    d = tmp_path_factory.mktemp("fakebin")
+    for t in TOOLS:
+        p = d / t
+        p.write_text(FAKE.replace("{python}", sys.executable))
+        p.chmod(0o755)
+    return d
+
+
+def command_part(line: str) -> str:
+    """The command in a fix line: after the prose and its ': ', before a '   (' note."""
+    head = line.split("   (")[0]
+    return head.split(": ", 1)[1] if ": " in head else head
+
+
+def paste(cmd: str, fake_path: Path, cwd: Path) -> list[list[str]]:
+    log = cwd / "calls.jsonl"
+    log.write_text("")
+    env = {"PATH": str(fake_path), "FAKE_LOG": str(log), "HOME": str(cwd)}
+    subprocess.run(["/bin/sh", "-c", cmd], cwd=cwd, env=env, capture_output=True, timeout=20)
+    return [json.loads(x) for x in log.read_text().splitlines()]
+
+
+def _cases():
+    """(rule, fix template, facts) for every fix line that quotes a string fact,
+    with every such fact set to each hostile value, where the rule still fires."""
+    out = []
+    for r in RS.rules.values():
+        fires = next((e for e in r.examples if e.expect == "fires"), None)
+        if fires is None:
+            continue
+        for t in r.fix:
+            names = [n for n in TEMPLATE_RE.findall(t) if FACTS[n].type == "str"]
+            if not names:
+                continue
+            for i, value in enumerate(HOSTILE):
+                facts = dict(fires.facts)
+                for n in names:
+                    facts[n] = value
+                if r.fires(facts):
+                    out.append(pytest.param(r, t, facts, value, id=f"{r.id}-{r.fix.index(t)}-{i}"))
+    return out
+
+
+CASES = _cases()
+
+
+def test_cases_cover_the_catalogue():
+    rule_ids = {c.values[0].id for c in CASES}
+    assert len(rule_ids) >= 15, sorted(rule_ids)
+
+
+@pytest.mark.parametrize("rule,template,facts,value", CASES)
+def test_pasted_fix_runs_exactly_what_was_meant(rule, template, facts, value, fake_path, tmp_path):
+    line = engine.fill_command(template, facts)
+    calls = paste(command_part(line), fake_path, tmp_path)
+    assert not list(tmp_path.glob("PWNED*")), line
+    assert not any(c[0] == "touch" and "PWNED" in c[1:] for c in calls), (line, calls)
+    # A value in the command reaches a program whole, as (part of) one argument.
+    cmd = command_part(template)
+    if cmd.split(" ", 1)[0] in TOOLS and TEMPLATE_RE.search(cmd):
+        args = [a for c in calls for a in c[1:]]
+        lists = any(FACTS[n].words for n in TEMPLATE_RE.findall(cmd))
+        for item in (value.split() if lists else [value]):  # a list fact: each item its own word
+            assert any(item in a for a in args), (line, calls)
+
+
+@pytest.mark.parametrize("value", HOSTILE + ["", "-", "plain-name_1.2", "x" * 300, "\x1b[31mred"])
+def test_one_word_reads_back_as_itself(value, tmp_path):
+    q = shellquote.word(value)
+    assert "\n" not in q and "\x1b" not in q  # fits on one line, prints no escape sequence
+    out = subprocess.run(["/bin/sh", "-c", f"printf '%s' {q}"], capture_output=True, timeout=10).stdout
+    assert out.decode() == value
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_a_word_inside_sh_c_reads_back_as_itself(value):
+    q = shellquote.nested(shellquote.word(value))
+    out = subprocess.run(["/bin/sh", "-c", f"sh -c 'printf %s {q}'"], capture_output=True, timeout=10).stdout
+    assert out.decode() == value
+
+
+def test_lists_are_one_word_per_item():
+    assert shellquote.words("web old;web") == "web 'old;web'"

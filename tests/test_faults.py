@@ -148,3 +148,28 @@ def test_home_missing_or_not_a_folder(tmp_path, daemon_host):
         p = subprocess.run([sys.executable, "-m", "voldoctor"], input="volume not found\nx\n/quit\n", env=env,
                            capture_output=True, text=True, timeout=60)
         assert p.returncode == 0 and "Traceback" not in p.stderr and "does not exist" in p.stdout
+
+
+def test_daemon_freezes_during_round_trip(own_daemon, tmp_path):
+    """A frozen daemon in the middle of check's round trip: failed checks and a
+    summary, never a traceback; the next run, daemon thawed, leaves nothing."""
+    host = own_daemon.host
+    lab = tmp_path / "lab.toml"
+    lab.write_text('image = "vdt-busybox:latest"\nport = 1\n')
+    env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
+    env["DOCKER_HOST"] = host
+    proc = subprocess.Popen([sys.executable, "-m", "voldoctor", "check", "--lab", str(lab), "--ascii", "--timeout", "2",
+                             "--only", "scratch-volume", "roundtrip", "roundtrip-nonroot"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stdout.readline() + proc.stdout.readline()
+    assert "Create, inspect and remove a volume" in first, first
+    os.kill(own_daemon.pid, signal.SIGSTOP)
+    try:
+        out, err = proc.communicate(timeout=120)
+    finally:
+        os.kill(own_daemon.pid, signal.SIGCONT)
+    assert "Traceback" not in err, err
+    assert proc.returncode == 1, (out, err)
+    assert "[x]" in out and out.splitlines()[-1].startswith("Summary: ") and "not ready" in out.splitlines()[-1], out
+    p, _ = _cli(host, "check", "--lab", str(lab), "--only", "scratch-volume", "--json")
+    assert p.returncode == 0, p.stdout + p.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from voldoctor import rules
+from voldoctor import regexsafe, rules
 from voldoctor.facts import FACTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,3 +148,26 @@ def test_readme_table_matches_rules():
     table = {sid: {r.strip(" `") for r in rs.split(",") if r.strip()} for sid, _, rs in rows}
     expect = {sid: {r.id for r in RULES.for_symptom(sid)} for sid in RULES.symptoms}
     assert table == expect
+
+
+REDOS = ["(a+)+$", "(a|aa)+$", "([a-z]+-?)*$", ".*.*.*x", "(x+x+)+y"]
+
+
+@pytest.mark.parametrize("pattern", REDOS)
+def test_catastrophic_regex_is_rejected_at_lint(pattern, tmp_path, cli):
+    """A user rule folder's pattern that backtracks catastrophically never loads."""
+    d = tmp_path / "mine" / "symptoms"
+    d.mkdir(parents=True)
+    (d / "slow.toml").write_text(
+        'id = "slow"\ntitle = "A slow one"\nphrases = ["slow"]\n'
+        f"[[errors]]\nregex = '{pattern}'\nexample = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaax'\n")
+    code, out, _ = cli("rules", "lint", str(tmp_path / "mine"))
+    assert code == 2 and "slow.toml" in out and "regex rejected" in out, out
+    code, out, err = cli("diagnose", "--offline", "--rules-dir", str(tmp_path / "mine"), "a" * 40 + "!")
+    assert code == 2 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("pattern", [r"no such volume", r"(?:foo|bar)+", r"(?P<path>/[^\s.]+(?:\.[^\s.]+)*)",
+                                     r"port \d+ is already allocated", r"(ab|ac)*d"])
+def test_ordinary_patterns_are_not_rejected(pattern):
+    assert regexsafe.risk(pattern) is None

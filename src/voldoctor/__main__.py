@@ -1,5 +1,8 @@
+import signal
 import sys
 
-from voldoctor.cli import main
+signal.signal(signal.SIGINT, signal.SIG_DFL)  # quiet Ctrl-C while starting; cli.main restores it
 
-sys.exit(main())
+from voldoctor._entry import run  # noqa: E402
+
+sys.exit(run())

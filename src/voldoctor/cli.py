@@ -23,13 +23,26 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"voldoctor: error: {message}\n")
 
 
+def _seconds(text: str) -> float:
+    """--timeout: a finite number of seconds above 0 (argparse turns the error into exit 2)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0, e.g. 10")
+    return value
+
+
 def _common(p: argparse.ArgumentParser, top: bool = False) -> None:
     # Given before or after the subcommand; a subcommand must not reset what
     # was given before it, so its defaults are suppressed.
     keep = {} if top else {"default": argparse.SUPPRESS}
     p.add_argument("-H", "--host", help="daemon address (default: DOCKER_HOST, DOCKER_CONTEXT, the docker CLI's context)",
                    **keep)
-    p.add_argument("--timeout", type=float, help="seconds to wait for the daemon (default 10)",
+    p.add_argument("--timeout", type=_seconds, help="seconds to wait for the daemon (default 10)",
                    **({"default": 10.0} if top else keep))
     p.add_argument("--rules-dir", action="append", metavar="DIR",
                    help="an extra rules folder (repeatable; also VOLDOCTOR_RULES_PATH)",
@@ -96,8 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    import signal
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    if signal.getsignal(signal.SIGINT) == signal.SIG_DFL:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C from here on: cleanup, then exit 130
     try:
         if args.cmd == "diagnose":
             return cmd_diagnose(args)

@@ -74,7 +74,10 @@ def _config_dir(env) -> Path:
 def _check_url(url: str, origin: str) -> str:
     if url.startswith("/"):
         url = "unix://" + url
-    u = urlparse(url)
+    try:
+        u = urlparse(url)
+    except ValueError as e:  # 'tcp://[::1' and the like
+        raise EndpointError(url, f"{origin} {url!r} is not a valid address: {e}") from None
     if u.scheme not in ("unix", "tcp", "http", "https", "ssh", "npipe", "fd"):
         raise EndpointError(url, f"{origin} {url!r} is not a daemon address (use unix:///path, tcp://host:port or ssh://user@host)")
     if u.scheme == "unix" and not u.path:

@@ -17,6 +17,7 @@ from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from voldoctor import regexsafe
 from voldoctor.facts import FACTS, scope_of
 
 if sys.version_info >= (3, 11):
@@ -155,6 +156,9 @@ class ErrorPattern(_Model):
             rx = re.compile(self.regex, re.IGNORECASE)
         except re.error as e:
             raise ValueError(f"regex does not compile: {e}") from None
+        why = regexsafe.risk(self.regex)
+        if why:
+            raise ValueError(f"regex rejected: {why}")
         bad = set(rx.groupindex) - set(ENTITY_GROUPS)
         if bad:
             raise ValueError(f"unknown group(s) {sorted(bad)}: use {', '.join(ENTITY_GROUPS)}")
@@ -260,6 +264,9 @@ def load_file(path: Path, model: type[BaseModel], problems: list[str]):
     except tomllib.TOMLDecodeError as e:
         problems.append(f"{path}: not valid TOML: {e}")
         return None
+    except RecursionError:
+        problems.append(f"{path}: not a rule: nested too deeply")
+        return None
     except (OSError, UnicodeDecodeError) as e:
         problems.append(f"{path}: cannot read: {e}")
         return None
@@ -267,6 +274,9 @@ def load_file(path: Path, model: type[BaseModel], problems: list[str]):
         obj = model.model_validate(data)
     except ValidationError as e:
         problems.extend(_explain(path, model, e))
+        return None
+    except RecursionError:
+        problems.append(f"{path}: not a rule: nested too deeply")
         return None
     if obj.id != path.stem:
         problems.append(f"{path}: id: {obj.id!r} must equal the file name {path.stem!r}")

@@ -20,7 +20,7 @@ class _Value(BaseModel):
 
 
 class DaemonError(_Value):
-    kind: str  # socket-missing | connection-refused | permission-denied | timeout | tls | ssh | bad-endpoint | not-docker | other
+    kind: str  # socket-missing | connection-refused | permission-denied | timeout | tls | ssh | bad-endpoint | not-docker | too-large | other
     endpoint: str
     detail: str
 
@@ -190,6 +190,8 @@ def dump(state: DaemonState) -> str:
 def loads(text: str, origin: str = "snapshot") -> DaemonState:
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise SnapshotError(f"{origin}: nested too deeply to be a voldoctor snapshot") from None
     except ValueError as e:
         hint = " (a markdown report? voldoctor needs the JSON one)" if text.lstrip().startswith("#") else ""
         raise SnapshotError(f"{origin}: not JSON{hint}: {e}") from None

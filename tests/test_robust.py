@@ -1,0 +1,172 @@
+"""One line, never a traceback; deadlines that hold for the whole exchange;
+answers bounded in size."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from test_daemon import _server
+
+ENV = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
+
+
+def vd(*argv, env=None, timeout=60):
+    return subprocess.run([sys.executable, "-m", "voldoctor", *argv], env={**ENV, **(env or {})},
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _headers(extra: bytes = b"") -> bytes:
+    return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nApi-Version: 1.41\r\n" + extra)
+
+
+def test_dribbling_daemon_is_cut_off_at_the_timeout(tmp_path):
+    """One byte every 50 ms: each read is quick, the whole answer is not. The
+    subprocess limit below is only a guard against a hang."""
+    path = tmp_path / "docker.sock"
+    body = json.dumps({"ApiVersion": "1.41", "Version": "20.10", "Pad": "x" * 5000}).encode()
+    reply = _headers(b"Content-Length: %d\r\n\r\n" % len(body)) + body
+
+    def dribble(conn, stop):
+        conn.recv(65536)
+        for i in range(len(reply)):
+            if stop.is_set():
+                break
+            try:
+                conn.sendall(reply[i:i + 1])
+            except OSError:
+                break
+            time.sleep(0.05)
+        conn.close()
+
+    srv, stop, t = _server(path, dribble)
+    try:
+        p = vd("diagnose", "--json", "--host", f"unix://{path}", "--timeout", "2", "volume not found", timeout=40)
+    finally:
+        stop.set()
+        srv.close()
+    out = json.loads(p.stdout)
+    assert p.returncode == 3 and out["daemon"]["error"]["kind"] == "timeout", p.stdout + p.stderr
+
+
+def test_dribbling_headers_are_cut_off_too(tmp_path):
+    path = tmp_path / "docker.sock"
+
+    def dribble(conn, stop):
+        conn.recv(65536)
+        head = _headers() + b"X-Pad: " + b"y" * 4000
+        for i in range(len(head)):
+            if stop.is_set():
+                break
+            try:
+                conn.sendall(head[i:i + 1])
+            except OSError:
+                break
+            time.sleep(0.05)
+        conn.close()
+
+    srv, stop, t = _server(path, dribble)
+    try:
+        p = vd("snapshot", "--host", f"unix://{path}", "--timeout", "2", timeout=40)
+    finally:
+        stop.set()
+        srv.close()
+    assert p.returncode == 3 and "did not answer within 2s" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_endless_answer_is_an_error_naming_the_endpoint(tmp_path):
+    path = tmp_path / "docker.sock"
+
+    def endless(conn, stop):
+        conn.recv(65536)
+        try:
+            conn.sendall(_headers(b"Transfer-Encoding: chunked\r\n\r\n"))
+            chunk = b"[" * 65536
+            frame = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
+            while not stop.is_set():
+                conn.sendall(frame)
+        except OSError:
+            pass
+        conn.close()
+
+    srv, stop, t = _server(path, endless)
+    try:
+        p = vd("diagnose", "--json", "--host", f"unix://{path}", "--timeout", "30", "volume not found", timeout=60)
+    finally:
+        stop.set()
+        srv.close()
+    out = json.loads(p.stdout)
+    err = out["daemon"]["error"]
+    assert p.returncode == 3 and err["kind"] == "too-large", err
+    assert str(path) in out["daemon"]["endpoint"] and "64 MiB" in err["detail"]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0", "-inf", "ten"])
+def test_timeout_must_be_a_finite_positive_number(value):
+    p = vd("diagnose", "--offline", "--timeout", value, "volume not found")
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "--timeout" in p.stderr
+
+
+@pytest.mark.parametrize("host", ["tcp://[::1", "tcp://[zz::1]:2375", "http://[", "tcp://host:99999"])
+def test_odd_docker_host_is_one_line(host):
+    p = vd("diagnose", "--json", "volume not found", env={"DOCKER_HOST": host})
+    assert p.returncode == 3 and "Traceback" not in p.stderr
+    assert json.loads(p.stdout)["daemon"]["error"]["kind"] == "bad-endpoint"
+
+
+def _nested_json(depth: int) -> str:
+    return '{"schema_version": 1, "volumes": ' + "[" * depth + "]" * depth + "}"
+
+
+def test_deeply_nested_snapshot_is_one_line(tmp_path):
+    f = tmp_path / "deep.json"
+    f.write_text(_nested_json(100000))
+    p = vd("diagnose", "--snapshot", str(f), "volume not found")
+    assert p.returncode == 2 and "Traceback" not in p.stderr and "nested too deeply" in p.stderr
+
+
+def test_summarize_lists_a_deep_file_and_summarises_the_rest(tmp_path):
+    from test_session import snapshot
+    from voldoctor import state
+
+    good = tmp_path / "good.json"
+    good.write_text(state.dump(snapshot("healthy-permission")))
+    bad = tmp_path / "deep.json"
+    bad.write_text(_nested_json(100000))
+    p = vd("summarize", "--json", str(good), str(bad))
+    assert p.returncode == 0 and "Traceback" not in p.stderr
+    out = json.loads(p.stdout)
+    assert out["machines"] == 1 and any("deep.json" in u for u in out["unreadable"])
+
+
+def test_deeply_nested_toml_rule_is_one_line(tmp_path):
+    d = tmp_path / "mine"
+    d.mkdir()
+    (d / "deep.toml").write_text("x = " + "[" * 50000 + "]" * 50000 + "\n")
+    for argv in (["rules", "lint", str(d)], ["diagnose", "--offline", "--rules-dir", str(d), "volume not found"]):
+        p = vd(*argv)
+        assert p.returncode == 2 and "Traceback" not in p.stderr + p.stdout, p.stderr
+        assert "deep.toml" in p.stdout + p.stderr
+
+
+def test_ctrl_c_while_starting_prints_no_traceback():
+    """Interrupt at several moments of start-up; never a traceback."""
+    for delay in (0.0, 0.01, 0.02, 0.04, 0.07, 0.1, 0.15):
+        proc = subprocess.Popen([sys.executable, "-m", "voldoctor", "diagnose", "--offline", "volume not found"],
+                                env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        if "init_import_site" in err:
+            continue  # the interpreter's own start-up, before any of voldoctor runs
+        assert "Traceback" not in err, (delay, err)
+        assert proc.returncode in (0, 1, 130, -signal.SIGINT), (delay, proc.returncode, err)

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from voldoctor import engine, probes, rules, shellquote
 from voldoctor.facts import FACTS
@@ -129,3 +131,17 @@ def test_a_word_inside_sh_c_reads_back_as_itself(value):
 
 def test_lists_are_one_word_per_item():
     assert shellquote.words("web old;web") == "web 'old;web'"
+
+
+HOSTILE_CHARS = st.text(alphabet=st.sampled_from(list("ab /.-_'\"`$;&|<>(){}[]\\*?!#~%\n\t\r\x1bé😀")), min_size=1,
+                        max_size=24).filter(lambda v: not v.endswith("\n"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(HOSTILE_CHARS)
+def test_fuzzed_names_read_back_through_sh_and_sh_c(value):
+    plain = shellquote.word(value)
+    inner = shellquote.nested(plain)
+    script = f"printf '%s|' {plain}; sh -c 'printf %s {inner}'"
+    out = subprocess.run(["/bin/sh", "-c", script], capture_output=True, timeout=10).stdout.decode()
+    assert out == value + "|" + value

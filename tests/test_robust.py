@@ -28,6 +28,7 @@ def _headers(extra: bytes = b"") -> bytes:
     return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nApi-Version: 1.41\r\n" + extra)
 
 
+@pytest.mark.faults
 def test_dribbling_daemon_is_cut_off_at_the_timeout(tmp_path):
     """One byte every 50 ms: each read is quick, the whole answer is not. The
     subprocess limit below is only a guard against a hang."""
@@ -57,6 +58,7 @@ def test_dribbling_daemon_is_cut_off_at_the_timeout(tmp_path):
     assert p.returncode == 3 and out["daemon"]["error"]["kind"] == "timeout", p.stdout + p.stderr
 
 
+@pytest.mark.faults
 def test_dribbling_headers_are_cut_off_too(tmp_path):
     path = tmp_path / "docker.sock"
 
@@ -82,6 +84,7 @@ def test_dribbling_headers_are_cut_off_too(tmp_path):
     assert p.returncode == 3 and "did not answer within 2s" in p.stderr and "Traceback" not in p.stderr
 
 
+@pytest.mark.faults
 def test_endless_answer_is_an_error_naming_the_endpoint(tmp_path):
     path = tmp_path / "docker.sock"
 

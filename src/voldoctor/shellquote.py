@@ -24,17 +24,16 @@ def word(value: str) -> str:
     if "\x00" in value or value.endswith("\n"):
         # A NUL cannot be passed in argv; trailing newlines are dropped by $(...).
         return shlex.quote(_CONTROL.sub("?", value))
-    fmt = "".join(_printf_char(c) for c in value)
-    return '"$(printf ' + shlex.quote(fmt) + ')"'
+    escaped = "".join(_b_char(c) for c in value)
+    return "\"$(printf '%b' " + shlex.quote(escaped) + ')"'
 
 
-def _printf_char(c: str) -> str:
+def _b_char(c: str) -> str:
+    """One character as printf's %b reads it back."""
     if c == "\\":
         return "\\\\"
-    if c == "%":
-        return "%%"
     if _CONTROL.match(c):
-        return "\\%03o" % ord(c)
+        return "\\0%03o" % ord(c)
     return c
 
 

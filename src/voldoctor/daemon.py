@@ -19,7 +19,6 @@ import ssl
 import stat
 import tarfile
 import time
-import uuid
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 from urllib.parse import urlparse
@@ -354,6 +353,7 @@ def collect(
 
 def _read_state(col: Collector, ep: Endpoint, pick, max_inspect: int, user: str) -> DaemonState:
     want = frozenset(getattr(pick, "want", ()))
+    collected_at = time.time()
     ver = col.connect()
     info = col._call(col.client.info)
     vols = col._call(col.client.volumes) or {}
@@ -388,7 +388,7 @@ def _read_state(col: Collector, ep: Endpoint, pick, max_inspect: int, user: str)
                   "listening": _listening(tuple(getattr(pick, "ports", ())))}
     else:
         update = {"path_stats": _helper_stats(col, state, tuple(getattr(pick, "volumes", ()))[:3])}
-    return state.model_copy(update={**update, "requests": col.requests})
+    return state.model_copy(update={**update, "requests": col.requests, "collected_at": collected_at})
 
 
 def _images(col: Collector, wanted: tuple[str, ...]) -> tuple[Image, ...]:

@@ -116,6 +116,14 @@ class Rule(_Model):
             for name in TEMPLATE_RE.findall(text):
                 if name not in FACTS:
                     raise ValueError(f"template names unknown fact {name!r}{did_you_mean(name, FACTS)}")
+        if scope_of(self.facts_used) is None:
+            first: dict[str, str] = {}
+            for n in self.facts_used:
+                if n in FACTS:
+                    first.setdefault(FACTS[n].subject, n)
+            raise ValueError("its facts are never on one subject (" + ", ".join(
+                f"{n} is about a {subj}" for subj, n in first.items()) + "), so it could never fire; "
+                "split it into one rule per subject")
         kinds = {e.expect for e in self.examples}
         if kinds != {"fires", "quiet"}:
             raise ValueError("a rule needs at least one example that fires and one that stays quiet")

@@ -149,6 +149,7 @@ class DaemonState(_Value):
     local_user: str = ""
     requests: int = 0
     replay: bool = False
+    collected_at: Optional[float] = None  # when it was read (Unix time): ages are as of then, replayed or not
 
     @property
     def local(self) -> bool:

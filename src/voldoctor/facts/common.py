@@ -1,0 +1,132 @@
+"""Pure helpers the fact producers share: the question, a subject, and small
+reads of the frozen state (no I/O, no clock)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Optional
+
+from rapidfuzz import fuzz, process
+
+from voldoctor.commandline import ParsedCommand
+from voldoctor.state import DaemonState, Image
+
+NEAR_MISS_CUTOFF = 75  # rapidfuzz ratio for a name that looks like a slip of another
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the question is about: names and paths from the text and the flags."""
+
+    volumes: tuple[str, ...] = ()
+    containers: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    ports: tuple[int, ...] = ()
+    images: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    command: Optional[ParsedCommand] = None
+    named_container: bool = False  # the container came from --container or the text
+    everything: bool = False  # a check-up: every container is looked at, none is "in question"
+
+
+@dataclass(frozen=True)
+class Subject:
+    scope: str
+    label: str
+    facts: dict
+
+
+def covers(dest: str, path: str) -> bool:
+    dest = dest.rstrip("/") or "/"
+    return path == dest or path.startswith(dest + "/") or dest == "/"
+
+
+def near_misses(name: str, existing: list[str]) -> list[str]:
+    """Existing names that look like a slip of the given one."""
+    if not name:
+        return []
+
+    def norm(s: str, **_: Any) -> str:
+        return s.lower().replace("_", "-").replace(".", "-")
+
+    hits = process.extract(name, existing, scorer=fuzz.ratio, processor=norm,
+                           score_cutoff=NEAR_MISS_CUTOFF, limit=5)
+    return [h[0] for h in hits if h[0] != name]
+
+
+def resolve_user(user: str, passwd: Optional[str]) -> tuple[Optional[int], Optional[int]]:
+    """uid and gid for a container's configured user ('' means root)."""
+    if not user:
+        return 0, 0
+    name, _, group = user.partition(":")
+    uid = gid = None
+    if name.isdigit():
+        uid = int(name)
+    elif name == "root":
+        uid, gid = 0, 0
+    elif passwd:
+        for line in passwd.splitlines():
+            f = line.split(":")
+            if len(f) >= 4 and f[0] == name and f[2].isdigit() and f[3].isdigit():
+                uid, gid = int(f[2]), int(f[3])
+                break
+    if group.isdigit():
+        gid = int(group)
+    elif uid is not None and gid is None and not group:
+        gid = uid if uid == 0 else None
+    return uid, gid
+
+
+def can_write(uid: Optional[int], gid: Optional[int], owner: int, group: int, mode: int) -> Optional[bool]:
+    """Whether uid/gid may write a folder of that owner and mode; None when
+    it hangs on a group id that is not known."""
+    if uid is None:
+        return None
+    if uid == 0:
+        return True
+    if uid == owner:
+        return bool(mode & 0o200)
+    if mode & 0o002:
+        return True
+    if not mode & 0o020:
+        return False
+    return None if gid is None else gid == group
+
+
+def _size(n: Optional[int]) -> str:
+    if n is None or n < 0:
+        return "size unknown"
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def _normal_image(ref: str) -> str:
+    ref = ref.removeprefix("docker.io/").removeprefix("library/")
+    return ref if ":" in ref.rsplit("/", 1)[-1] or "@" in ref else ref + ":latest"
+
+
+def image_of(state: DaemonState, ref: str) -> Optional[Image]:
+    want = _normal_image(ref)
+    for i in state.images or ():
+        if want in {_normal_image(t) for t in i.tags} or i.id.startswith(ref) or i.id.removeprefix("sha256:").startswith(ref):
+            return i
+    return None
+
+
+def age(created_at: str, now: Optional[float]) -> str:
+    """How old something made at `created_at` was when the state was read."""
+    if now is None:
+        return "age unknown"
+    try:
+        secs = now - datetime.fromisoformat(created_at.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return "age unknown"
+    for unit, n in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if secs >= n:
+            k = int(secs // n)
+            return f"{k} {unit}{'s' if k != 1 else ''} old"
+    return "just made"

@@ -1,0 +1,96 @@
+"""Facts about one container and the data path in question inside it."""
+
+from __future__ import annotations
+
+from rapidfuzz import fuzz
+
+from voldoctor.facts.base import Fact
+from voldoctor.facts.common import Query, covers, resolve_user
+from voldoctor.state import Container, Mount
+
+SUBJECT = "container"
+DECLARED = [
+    Fact("container.name", "str", "container name"),
+    Fact("container.id", "str", "short container id"),
+    Fact("container.image", "str", "image the container runs"),
+    Fact("container.state", "str", "running, exited, created, ..."),
+    Fact("container.user", "str", "the user the container runs as, as configured"),
+    Fact("container.uid", "int", "that user's numeric uid (0 when none is set)"),
+    Fact("container.gid", "int", "that user's numeric gid"),
+    Fact("container.mount_count", "int", "how many mounts it has"),
+    Fact("container.mounts", "str", "its mounts, summarised"),
+    Fact("container.image_volumes", "str", "paths the image declares as VOLUME"),
+    Fact("container.in_question", "bool", "named by the learner, or the best lead"),
+    Fact("container.workdir", "str", "the container's working directory (from the image)"),
+    Fact("container.auto_remove", "bool", "started with --rm"),
+    Fact("container.init_env", "str", "first-run settings it passes (database passwords, names), names only"),
+    Fact("container.layer_writes", "str", "files it wrote outside every mount (they die with it)", "changes"),
+    Fact("container.layer_write_count", "int", "how many such files", "changes"),
+    Fact("container.layer_first", "str", "the first of those files", "changes"),
+    Fact("path.wanted", "str", "the data path in question (the learner's, else an image VOLUME)"),
+    Fact("path.origin", "str", "where path.wanted came from: query or image"),
+    Fact("path.covered_by", "str", "what is mounted over path.wanted: volume, bind, "
+         "anonymous, tmpfs (absent when nothing is)"),
+    Fact("path.covering_name", "str", "the volume or host path mounted over path.wanted"),
+    Fact("path.nearest_destination", "str", "the mount destination closest to path.wanted"),
+    Fact("path.nearest_name", "str", "what is mounted at path.nearest_destination"),
+]
+
+
+def mount_label(m: Mount) -> str:
+    if m.type == "volume":
+        return "an anonymous volume" if m.anonymous else m.name
+    return m.source or m.type
+
+
+def produce(c: Container, q: Query, in_question: bool) -> dict:
+    d = c.detail
+    uid, gid = resolve_user(d.user, d.passwd) if d else (None, None)
+    image_vols = d.image_volumes if d else ()
+    wanted, origin = None, None
+    if q.paths:
+        # Prefer the path one of this container's mounts covers, else the first.
+        wanted = next((p for p in q.paths if any(covers(m.destination, p) for m in c.mounts)), q.paths[0])
+        origin = "query"
+    elif image_vols:
+        wanted, origin = image_vols[0], "image"
+    covering = None
+    nearest = None
+    if wanted:
+        cover = [m for m in c.mounts if covers(m.destination, wanted)]
+        covering = max(cover, key=lambda m: len(m.destination)) if cover else None
+        if covering is None and c.mounts:
+            nearest = max(c.mounts, key=lambda m: fuzz.ratio(m.destination, wanted))
+    writes = None
+    if d is not None and d.changes is not None:
+        # Docker itself makes the mount points (and their parents) in the layer: not the app's writes.
+        writes = [p for p in d.changes if not any(covers(m.destination, p) or m.destination.startswith(p.rstrip("/") + "/")
+                                                   for m in c.mounts)]
+        # keep the deepest entries: a new folder and the files in it read as the files
+        writes = [p for p in writes if not any(o != p and o.startswith(p.rstrip("/") + "/") for o in writes)]
+    return {
+        "container.workdir": (d.workdir or None) if d else None,
+        "container.auto_remove": d.auto_remove if d else None,
+        "container.init_env": ", ".join(d.init_env) or None if d else None,
+        "container.layer_writes": (", ".join(writes[:8]) + (f" and {len(writes) - 8} more" if len(writes) > 8 else ""))
+        if writes else None,
+        "container.layer_write_count": len(writes) if writes is not None else None,
+        "container.layer_first": writes[0] if writes else None,
+        "container.name": c.name,
+        "container.id": c.short_id,
+        "container.image": c.image,
+        "container.state": c.state,
+        "container.user": (d.user or "root (default)") if d else None,
+        "container.uid": uid,
+        "container.gid": gid,
+        "container.mount_count": len(c.mounts),
+        "container.mounts": ", ".join(f"{mount_label(m)} -> {m.destination}" for m in c.mounts) or "none",
+        "container.image_volumes": ", ".join(image_vols) or None,
+        "container.in_question": in_question,
+        "path.wanted": wanted,
+        "path.origin": origin,
+        "path.covered_by": (("anonymous" if covering.anonymous else covering.type) if covering else None),
+        "path.covering_name": mount_label(covering) if covering else None,
+        "path.nearest_destination": nearest.destination if nearest else None,
+        "path.nearest_name": mount_label(nearest) if nearest else None,
+    }

@@ -1,0 +1,110 @@
+"""Facts about the daemon as a whole and what the question names outside any
+container: the data path, a port, a container name, an image."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from rapidfuzz import fuzz, process
+
+from voldoctor.facts.base import Fact
+from voldoctor.facts.common import Query, _normal_image, _size, age, image_of
+from voldoctor.state import DaemonState
+
+SUBJECT = "daemon"
+DECLARED = [
+    Fact("daemon.reachable", "bool", "the daemon answered"),
+    Fact("daemon.error", "str", "why it did not: socket-missing, connection-refused, "
+         "permission-denied, timeout, tls, ssh, bad-endpoint, not-docker, too-large, other"),
+    Fact("daemon.error_detail", "str", "the low-level reason, as the transport gave it"),
+    Fact("daemon.endpoint", "str", "the endpoint voldoctor tried"),
+    Fact("daemon.socket_path", "str", "the unix socket path, for a unix endpoint"),
+    Fact("daemon.socket_group", "str", "the group that owns the socket, when visible"),
+    Fact("daemon.local_user", "str", "the user running voldoctor"),
+    Fact("daemon.context", "str", "the docker context the endpoint came from"),
+    Fact("daemon.volumes_where", "str", "where volume data lives: host, desktop-vm, remote or rootless"),
+    Fact("daemon.root_dir", "str", "the daemon's data root (volumes are under ROOT/volumes)"),
+    Fact("daemon.free_mb", "int", "free space where the daemon keeps its data, in MiB, when known"),
+    Fact("daemon.dangling", "str", "volumes no container uses, largest first, with size and age", "df"),
+    Fact("daemon.dangling_count", "int", "how many volumes no container uses", "df"),
+    Fact("daemon.desktop", "bool", "the daemon is Docker Desktop"),
+    Fact("daemon.helper_image", "str", "a local image with a shell, for throwaway helper containers", "images"),
+    Fact("query.path", "str", "the data path the learner named"),
+    Fact("port.number", "int", "the host port in question (from -p or an error text)"),
+    Fact("port.held_by", "str", "who already holds that port: a container, or a process on this machine"),
+    Fact("name.wanted", "str", "the container name in question (from --name or an error text)"),
+    Fact("name.taken_by", "str", "the existing container that has that name"),
+    Fact("name.state", "str", "that container's state"),
+    Fact("image.wanted", "str", "the image in question (from a command or an error text)", "images"),
+    Fact("image.present", "bool", "that image is present locally", "images"),
+    Fact("image.near", "str", "a local image whose name is close to the wanted one", "images"),
+]
+
+
+def _where(state: DaemonState) -> str:
+    if state.info.desktop:
+        return "desktop-vm"
+    if not state.endpoint.url.startswith("unix://"):
+        return "remote"
+    return "rootless" if state.info.rootless else "host"
+
+
+def dangling(state: DaemonState) -> list[tuple[str, Optional[int], str]]:
+    """Volumes no container (running or stopped) uses: name, size, age; largest first."""
+    used = state.volume_users()
+    sizes = state.volume_sizes or {}
+    rows = [(v.name, sizes.get(v.name), age(v.created_at, state.collected_at)) for v in state.volumes if v.name not in used]
+    return sorted(rows, key=lambda r: -(r[1] or 0))
+
+
+def produce(state: DaemonState, q: Query) -> dict:
+    ep = state.endpoint
+    facts = {
+        "daemon.reachable": state.reachable,
+        "daemon.error": state.error.kind if state.error else None,
+        "daemon.error_detail": state.error.detail if state.error else None,
+        "daemon.endpoint": ep.url,
+        "daemon.socket_path": ep.socket_path,
+        "daemon.socket_group": ep.socket_group,
+        "daemon.local_user": state.local_user or None,
+        "daemon.context": ep.context,
+        "query.path": q.paths[0] if q.paths else None,
+    }
+    if not state.reachable:
+        return facts
+    from voldoctor.daemon_facts import helper_image  # pure helper, no docker import
+
+    free = state.free_bytes
+    if free is None:
+        helper_free = [s.free_bytes for s in state.path_stats.values() if s.free_bytes is not None]
+        free = min(helper_free) if helper_free else None
+    dang = dangling(state)
+    facts.update({
+        "daemon.volumes_where": _where(state),
+        "daemon.root_dir": state.info.root_dir or None,
+        "daemon.free_mb": free // (1024 * 1024) if free is not None else None,
+        "daemon.dangling": ("; ".join(f"{n} ({_size(sz)}, {age})" for n, sz, age in dang[:8])
+                            + (f"; and {len(dang) - 8} more" if len(dang) > 8 else "")) or None,
+        "daemon.dangling_count": len(dang),
+        "daemon.desktop": state.info.desktop,
+        "daemon.helper_image": helper_image(state.images) if state.images is not None else None,
+    })
+    cmd = q.command if q.command is not None and q.command.ok else None
+    port = next((p for p, _ in (cmd.ports if cmd else ()) if p), None) or (q.ports[0] if q.ports else None)
+    if port is not None:
+        holders = [c.name for c in state.containers for p in c.ports if p.public == port]
+        held = f"container {holders[0]}" if holders else (
+            "a program on this machine (not a container)" if port in state.listening else None)
+        facts.update({"port.number": port, "port.held_by": held})
+    name = (cmd.name if cmd and cmd.name else None) or (q.names[0] if q.names else None)
+    if name:
+        other = state.container(name)
+        facts.update({"name.wanted": name, "name.taken_by": f"{other.name} ({other.short_id})" if other else None,
+                      "name.state": other.state if other else None})
+    image = (cmd.image if cmd and cmd.image else None) or (q.images[0] if q.images else None)
+    if image and state.images is not None:
+        have = image_of(state, image)
+        tags = [t for i in state.images for t in i.tags]
+        near = process.extractOne(_normal_image(image), tags, scorer=fuzz.ratio, score_cutoff=80) if not have else None
+        facts.update({"image.wanted": image, "image.present": have is not None, "image.near": near[0] if near else None})
+    return facts

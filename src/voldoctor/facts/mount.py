@@ -1,0 +1,67 @@
+"""Facts about one mount of one container: owner, mode, who may write."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from voldoctor.facts.base import Fact
+from voldoctor.facts.common import can_write, covers
+from voldoctor.state import Container, DaemonState, Mount
+
+SUBJECT = "mount"
+DECLARED = [
+    Fact("mount.type", "str", "volume, bind or tmpfs"),
+    Fact("mount.name", "str", "volume name, or host path for a bind mount"),
+    Fact("mount.source", "str", "host path of the mount"),
+    Fact("mount.destination", "str", "path inside the container"),
+    Fact("mount.rw", "bool", "mounted read-write"),
+    Fact("mount.anonymous", "bool", "an unnamed volume made for this container"),
+    Fact("mount.visible", "bool", "the host path could be examined from here"),
+    Fact("mount.owner_uid", "int", "uid owning the host path"),
+    Fact("mount.owner_gid", "int", "gid owning the host path"),
+    Fact("mount.mode", "str", "permission bits of the host path, octal"),
+    Fact("mount.writable", "bool", "the container's user may write the host path"),
+    Fact("mount.source_exists", "bool", "the bind mount's host path exists (when visible here)"),
+    Fact("mount.source_empty", "bool", "the host path is an empty folder"),
+    Fact("mount.daemon_created", "bool", "a bind source the daemon made itself (root-owned, made with the container)"),
+    Fact("mount.covers_workdir", "bool", "the mount lies over the image's working directory"),
+    Fact("mount.predates_container", "bool", "the volume held data from before this container was created"),
+]
+
+
+def produce(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Container] = None) -> dict:
+    st = state.path_stats.get(m.source) if m.source else None
+    writable = None
+    if st is not None and not state.info.rootless:
+        writable = can_write(cfacts["container.uid"], cfacts["container.gid"], st.uid, st.gid, st.mode)
+    exists = None
+    if m.type == "bind" and state.local:
+        exists = False if m.source in state.missing_paths else (True if st is not None else None)
+    created = c.created if c is not None else 0
+    daemon_made = None
+    if m.type == "bind" and st is not None and created:
+        # The daemon makes a missing bind source as an empty, root-owned folder at create time.
+        daemon_made = st.uid == 0 and st.is_dir and st.empty is True and abs(st.mtime - created) <= 10
+    workdir = cfacts.get("container.workdir")
+    predates = None
+    if m.type == "volume" and st is not None and created:
+        # Data older than the container: it was initialised by an earlier one.
+        predates = st.oldest is not None and st.oldest < created - 2
+    return {
+        "mount.source_exists": exists,
+        "mount.source_empty": st.empty if st else None,
+        "mount.daemon_created": daemon_made,
+        "mount.covers_workdir": bool(workdir and m.destination not in ("/", "") and covers(m.destination, workdir)),
+        "mount.predates_container": predates,
+        "mount.type": m.type,
+        "mount.name": (m.name if m.type == "volume" else m.source) or None,
+        "mount.source": m.source or None,
+        "mount.destination": m.destination,
+        "mount.rw": m.rw,
+        "mount.anonymous": m.anonymous,
+        "mount.visible": st is not None,
+        "mount.owner_uid": st.uid if st else None,
+        "mount.owner_gid": st.gid if st else None,
+        "mount.mode": format(st.mode, "o") if st else None,
+        "mount.writable": writable,
+    }

@@ -1,0 +1,65 @@
+"""Facts about one mount written in a pasted command (or an image VOLUME it leaves unnamed)."""
+
+from __future__ import annotations
+
+from voldoctor.commandline import MountSpec
+from voldoctor.facts.base import Fact
+from voldoctor.facts.common import covers, near_misses
+from voldoctor.state import DaemonState
+
+SUBJECT = "spec"
+DECLARED = [
+    Fact("spec.raw", "str", "one mount of the pasted command, as written"),
+    Fact("spec.type", "str", "volume, bind, anonymous or tmpfs"),
+    Fact("spec.source", "str", "the volume name or host path"),
+    Fact("spec.target", "str", "the path inside the container"),
+    Fact("spec.ro", "bool", "mounted read-only"),
+    Fact("spec.problem", "str", "what is wrong with how the mount is written"),
+    Fact("spec.corrected", "str", "the mount written correctly"),
+    Fact("spec.volume_exists", "bool", "the named volume exists already"),
+    Fact("spec.near_miss", "str", "an existing volume whose name is close to this one"),
+    Fact("spec.source_exists", "bool", "the bind mount's host path exists (when visible here)"),
+    Fact("spec.image_volume", "bool", "not written in the command: a VOLUME the image declares, left unnamed"),
+    Fact("spec.writes_expected", "bool", "the target is where the app keeps data (an image VOLUME, or a data-like "
+         "folder such as /app/data or /var/lib/mysql)", "images"),
+]
+
+
+DATA_NAMES = frozenset("data db database storage uploads files mysql postgresql pgdata mongodb redis www html logs".split())
+
+
+def writes_expected(target: str, image_volumes: tuple[str, ...]) -> bool:
+    """The path is where an app keeps what it writes."""
+    if any(covers(v, target) or covers(target, v) for v in image_volumes):
+        return True
+    return any(part in DATA_NAMES for part in target.lower().split("/"))
+
+
+def produce(state: DaemonState, spec: MountSpec, image_volume: bool = False,
+               image_volumes: tuple[str, ...] = ()) -> dict:
+    problem = spec.problem
+    if problem and problem.startswith("a Windows path") and state.info.desktop:
+        problem = None  # Docker Desktop's CLI turns Windows paths into ones its VM understands
+    vol_exists = near = None
+    if spec.type == "volume" and spec.source:
+        vol_exists = state.volume(spec.source) is not None
+        if not vol_exists:
+            misses = near_misses(spec.source, [v.name for v in state.volumes])
+            near = misses[0] if misses else None
+    src_exists = None
+    if spec.type == "bind" and spec.source.startswith("/") and state.local:
+        src_exists = spec.source not in state.missing_paths
+    return {
+        "spec.raw": spec.raw,
+        "spec.type": spec.type,
+        "spec.source": spec.source or None,
+        "spec.target": spec.target or None,
+        "spec.ro": spec.readonly,
+        "spec.problem": problem,
+        "spec.corrected": spec.corrected if problem else None,
+        "spec.volume_exists": vol_exists,
+        "spec.near_miss": near,
+        "spec.source_exists": src_exists,
+        "spec.image_volume": image_volume,
+        "spec.writes_expected": writes_expected(spec.target, image_volumes) if spec.target.startswith("/") else None,
+    }

@@ -1,0 +1,91 @@
+"""The facts contract: every fact is declared by exactly one producer module,
+each producer makes exactly the facts it declares, and a rule whose facts no
+single subject carries does not load."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from voldoctor import commandline
+from voldoctor.facts import FACTS, PRODUCERS, scope_of
+from voldoctor.facts.common import Query
+from voldoctor.state import loads
+
+SNAP = Path(__file__).resolve().parent / "data" / "snapshots"
+COMMANDS = ["docker run -d --rm --name web -p 8965:80 -u 1000 -v my-data:/app/data -v ./x:/x:ro docker/getting-started",
+            "docker run -v my_data:app/data busybox", "docker run --mount type=bind,source=/nope,target=/d busybox"]
+
+
+def _states():
+    for p in sorted(SNAP.glob("*.json")):
+        yield loads(json.dumps(json.loads(p.read_text())["state"]))
+
+
+def produced() -> dict[str, set[str]]:
+    """What each producer makes, over every captured state and a wide question."""
+    out: dict[str, set[str]] = {s: set() for s in PRODUCERS}
+    q = Query(volumes=("my-data",), paths=("/app/data",), ports=(8965,), names=("web",),
+              images=("docker/getting-started", "busybox"))
+    for st in _states():
+        out["daemon"] |= set(PRODUCERS["daemon"].produce(st, q))
+        if not st.reachable:
+            continue
+        for name in ("my-data", "my_data", "no such;name"):
+            out["volume"] |= set(PRODUCERS["volume"].produce(st, name))
+        for c in st.containers:
+            cf = PRODUCERS["container"].produce(c, q, True)
+            out["container"] |= set(cf)
+            for m in c.mounts:
+                out["mount"] |= set(PRODUCERS["mount"].produce(st, m, cf, c))
+        for text in COMMANDS:
+            cmd = commandline.parse(text)
+            out["command"] |= set(PRODUCERS["command"].produce(cmd))
+            for spec in cmd.mounts:
+                out["spec"] |= set(PRODUCERS["spec"].produce(st, spec))
+    return out
+
+
+def test_each_producer_makes_exactly_what_it_declares():
+    got = produced()
+    for subject, module in PRODUCERS.items():
+        declared = {f.name for f in module.DECLARED}
+        assert got[subject] - declared == set(), f"{subject} makes undeclared facts"
+        assert declared - got[subject] == set(), f"{subject} declares facts it never makes"
+
+
+def test_each_fact_has_exactly_one_producer():
+    names = [f.name for m in PRODUCERS.values() for f in m.DECLARED]
+    assert len(names) == len(set(names)) == len(FACTS)
+
+
+def test_scope_is_the_narrowest_subject_carrying_all():
+    assert scope_of(["daemon.reachable"]) == "daemon"
+    assert scope_of(["container.uid", "mount.writable"]) == "mount"
+    assert scope_of(["cmd.image", "spec.type", "daemon.desktop"]) == "spec"
+    assert scope_of(["volume.exists", "container.name"]) is None
+    assert scope_of(["mount.rw", "spec.ro"]) is None
+
+
+def test_a_mixed_subject_rule_is_rejected_with_file_and_field(tmp_path, cli):
+    d = tmp_path / "mine"
+    d.mkdir()
+    (d / "mixed.toml").write_text('''id = "mixed"
+title = "Mixes a volume and a container"
+symptoms = ["volume-not-found"]
+severity = "error"
+source = "a test"
+message = "{volume.name} and {container.name}"
+fix = ["nothing"]
+when = [{ fact = "volume.exists", is = false }, { fact = "container.state", is = "running" }]
+[[examples]]
+facts = { "volume.exists" = false, "container.state" = "running" }
+expect = "fires"
+[[examples]]
+facts = { "volume.exists" = true }
+expect = "quiet"
+''')
+    code, out, _ = cli("rules", "lint", str(d))
+    assert code == 2
+    line = next(x for x in out.splitlines() if "mixed.toml" in x)
+    assert "never on one subject" in line and "volume.exists" in line and "container.state" in line

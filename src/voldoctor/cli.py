@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--format", choices=["json", "markdown"], default=None,
                     help="json (replayable) or markdown (to paste in a chat); default from the file name, else json")
     rp.add_argument("--anonymize", action="store_true", help="also mask user names, host names and home paths")
+    rp.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
     sm = sub.add_parser("summarize", help="which problems a class has, from many JSON reports")
     _common(sm)
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     sn = sub.add_parser("snapshot", help="save the daemon's state as JSON, for replay")
     _common(sn)
     sn.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
+    sn.add_argument("--force", action="store_true", help="replace FILE if it exists")
     return top
 
 
@@ -257,15 +259,16 @@ def live_or_saved_state(args):
     return daemon.collect(ep, args.timeout, ask, max_inspect=REPORT_INSPECT)
 
 
-def write_output(path: str, text: str) -> None:
+def write_output(path: str, text: str, force: bool = False) -> None:
     if path == "-":
         sys.stdout.write(text)
         return
+    from voldoctor.files import WriteError, write_private
+
     try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as e:
-        raise UsageError(f"cannot write {path}: {e.strerror}") from None
+        write_private(path, text, force=force)
+    except WriteError as e:
+        raise UsageError(str(e)) from None
 
 
 def cmd_report(args, conversation=None) -> int:
@@ -276,7 +279,7 @@ def cmd_report(args, conversation=None) -> int:
     fmt = args.format or ("markdown" if args.output.endswith((".md", ".markdown")) else "json")
     rep = report.build(st, rs, anonymize=args.anonymize, conversation=conversation)
     text = report.markdown(rep) if fmt == "markdown" else render.to_json(rep) + "\n"
-    write_output(args.output, text)
+    write_output(args.output, text, args.force)
     if args.output != "-":
         print(f"voldoctor: wrote a {fmt} report to {args.output} ({len(rep['findings'])} finding(s); "
               f"{'anonymized' if args.anonymize else 'secrets masked'})", file=sys.stderr)
@@ -304,14 +307,7 @@ def cmd_snapshot(args) -> int:
 
     snap = live_or_saved_state(args)
     text = st.dump(snap)
-    if args.output == "-":
-        print(text)
-    else:
-        try:
-            with open(args.output, "w", encoding="utf-8") as fh:
-                fh.write(text + "\n")
-        except OSError as e:
-            raise UsageError(f"cannot write {args.output}: {e.strerror}") from None
+    write_output(args.output, text + "\n", args.force)
     if not snap.reachable:
         print(f"voldoctor: daemon unreachable: {snap.error.one_line() if snap.error else '?'}", file=sys.stderr)
         return EXIT_DAEMON

@@ -53,22 +53,36 @@ def make_session(args) -> tuple[Session, Optional[str]]:
     return s, banner + " Tell me what went wrong; /help for more."
 
 
-def write_report(s: Session, arg: str, args) -> Reply:
-    """/report [FILE]: the state as the conversation saw it, with the conversation."""
-    from voldoctor import report
+FORCE_WORDS = ("--force", "-f")
 
-    path = arg or "voldoctor-report.json"
+
+def write_report(s: Session, arg: str, args) -> Reply:
+    """/report [FILE] [--force]: the state as the conversation saw it, with the conversation."""
+    from voldoctor import report
+    from voldoctor.files import Exists, WriteError, write_private
+
+    words = arg.split()
+    force = any(w in FORCE_WORDS for w in words)
+    path = " ".join(w for w in words if w not in FORCE_WORDS) or "voldoctor-report.json"
     st = s.read_state()
     if st is None:
         return Reply().add("Offline: there is no daemon state to report.")
     rep = report.build(st, s.rules, conversation=s.transcript)
-    text = report.markdown(rep) if path.endswith((".md", ".markdown")) else render.to_json(rep) + "\n"
+    markdown = path.endswith((".md", ".markdown"))
+    text = report.markdown(rep) if markdown else render.to_json(rep) + "\n"
+    shown = render.safe(path)
     try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as e:
-        return Reply().add(f"I could not write {render.safe(path)}: {e.strerror}.", "error")
-    return Reply().add(f"Saved {render.safe(path)} ({len(rep['findings'])} finding(s), secrets masked). "
-                       "Send it to your TA; they can replay it with: voldoctor --snapshot " + render.safe(path))
+        write_private(path, text, force=force)
+    except Exists:
+        return Reply().add(f"{shown} already exists and I leave it as it is. Give another file name, "
+                           f"or replace it with: /report {shown} --force", "warning")
+    except WriteError as e:
+        return Reply().add(f"I could not save the report: {render.safe(e)}.", "error")
+    r = Reply().add(f"Saved {shown} ({len(rep['findings'])} finding(s), secrets masked, readable only by you).")
+    if markdown:
+        return r.add("Paste it in a chat with your TA. A markdown report is for reading only; "
+                     "for one your TA can replay, save it as JSON: /report FILE.json")
+    return r.add("Send it to your TA; they can replay it with: voldoctor --snapshot " + shown)
 
 
 def run(args) -> int:

@@ -591,7 +591,7 @@ def _focus(s: Session, arg: str) -> Reply:
     return Reply().add(f"OK, {parts[0]} {safe(parts[1])}.")
 
 
-@command("report", "[FILE]", "save a redacted report (state, findings, this conversation) for a TA")
+@command("report", "[FILE] [--force]", "save a redacted report (state, findings, this conversation) for a TA")
 def _report(s: Session, arg: str) -> Reply:
     if s.reporter is None:
         return Reply().add("Reports are not available here; run: voldoctor report -o report.json")

@@ -90,10 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     sm.add_argument("reports", nargs="+", metavar="REPORT")
     sm.add_argument("--json", action="store_true")
 
-    sn = sub.add_parser("snapshot", help="save the daemon's state as JSON, for replay")
+    sn = sub.add_parser("snapshot", help="save the daemon's state as JSON, for replay (secrets masked)")
     _common(sn)
     sn.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
     sn.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    sn.add_argument("--raw", action="store_true",
+                    help="keep secret-looking values (for your own use; by default they are masked as in a report)")
     return top
 
 
@@ -306,7 +308,15 @@ def cmd_snapshot(args) -> int:
     from voldoctor import state as st
 
     snap = live_or_saved_state(args)
-    text = st.dump(snap)
+    if args.raw:
+        text = st.dump(snap)
+    else:  # the same masking as a report's state part, so a snapshot can be shared as safely
+        import json
+
+        from voldoctor.redact import redact_state
+
+        data, _ = redact_state(json.loads(st.dump(snap)))
+        text = st.dump(st.DaemonState.model_validate(data))
     write_output(args.output, text + "\n", args.force)
     if not snap.reachable:
         print(f"voldoctor: daemon unreachable: {snap.error.one_line() if snap.error else '?'}", file=sys.stderr)

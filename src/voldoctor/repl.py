@@ -165,17 +165,31 @@ def _completer(s: Session):
 
 
 def open_history():
-    """A history file under XDG_STATE_HOME, or memory when it cannot be written."""
+    """A history file under XDG_STATE_HOME (mode 0600, secrets masked before
+    they are stored), or memory when it cannot be written."""
     from prompt_toolkit.history import FileHistory, InMemoryHistory
 
+    from voldoctor.redact import redact_text
+
+    class MaskedFileHistory(FileHistory):
+        def store_string(self, string: str) -> None:
+            super().store_string(redact_text(string))
+
     path = history_path()
+    if os.path.islink(path):
+        return InMemoryHistory(), (f"voldoctor: {render.safe(path)} is a symbolic link, which I do not write "
+                                   "through; history lasts this session only.")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8"):
-            pass
-        return FileHistory(str(path)), None
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Never through a link; private whether new or left by an older voldoctor.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
+        return MaskedFileHistory(str(path)), None
     except OSError as e:
-        return InMemoryHistory(), (f"voldoctor: cannot keep history in {path} ({e.strerror or e}); "
+        return InMemoryHistory(), (f"voldoctor: cannot keep history in {render.safe(path)} ({e.strerror or e}); "
                                    "history lasts this session only.")
 
 

@@ -292,7 +292,7 @@ class Session:
         p = self.pending
         assert p is not None
         choice = None
-        if text.isdigit() and len(text) <= 3:
+        if text.isascii() and text.isdigit() and len(text) <= 3:  # '¹' is a digit to isdigit(), not to int()
             i = int(text)
             if 1 <= i <= len(p.options):
                 choice = p.options[i - 1]

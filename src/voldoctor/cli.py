@@ -117,7 +117,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             return cmd_summarize(args)
         return cmd_repl(args)
     except UsageError as e:
-        print(f"voldoctor: {e}", file=sys.stderr)
+        from voldoctor.render import safe
+
+        print(f"voldoctor: {safe(e)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("voldoctor: interrupted", file=sys.stderr)
@@ -135,8 +137,10 @@ def load_rules(args):
     try:
         return load(extra_dirs(args.rules_dir))
     except RulesError as e:
+        from voldoctor.render import safe
+
         for line in e.problems:
-            print(f"voldoctor: {line}", file=sys.stderr)
+            print(f"voldoctor: {safe(line)}", file=sys.stderr)
         raise UsageError(f"the rules are invalid ({len(e.problems)} problem(s)); see 'voldoctor rules lint'") from None
 
 
@@ -208,7 +212,7 @@ def cmd_rules(args, parser) -> int:
                 rs = load_rules(args)
         except RulesError as e:
             for line in e.problems:
-                print(line)
+                print(render.safe(line))
             print(f"{len(e.problems)} problem(s)")
             return EXIT_USAGE
         print(f"ok: {len(rs.rules)} rules, {len(rs.symptoms)} symptoms, "
@@ -283,7 +287,7 @@ def cmd_report(args, conversation=None) -> int:
     text = report.markdown(rep) if fmt == "markdown" else render.to_json(rep) + "\n"
     write_output(args.output, text, args.force)
     if args.output != "-":
-        print(f"voldoctor: wrote a {fmt} report to {args.output} ({len(rep['findings'])} finding(s); "
+        print(f"voldoctor: wrote a {fmt} report to {render.safe(args.output)} ({len(rep['findings'])} finding(s); "
               f"{'anonymized' if args.anonymize else 'secrets masked'})", file=sys.stderr)
     return EXIT_OK if st.reachable else EXIT_DAEMON
 
@@ -299,7 +303,7 @@ def cmd_summarize(args) -> int:
         sys.stdout.write(report.summary_text(s))
     if s["machines"] == 0:
         for p in s["unreadable"]:
-            print(f"voldoctor: {p}", file=sys.stderr)
+            print(f"voldoctor: {render.safe(p)}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
 
@@ -319,7 +323,9 @@ def cmd_snapshot(args) -> int:
         text = st.dump(st.DaemonState.model_validate(data))
     write_output(args.output, text + "\n", args.force)
     if not snap.reachable:
-        print(f"voldoctor: daemon unreachable: {snap.error.one_line() if snap.error else '?'}", file=sys.stderr)
+        from voldoctor.render import safe
+
+        print(f"voldoctor: daemon unreachable: {safe(snap.error.one_line()) if snap.error else '?'}", file=sys.stderr)
         return EXIT_DAEMON
     return EXIT_OK
 

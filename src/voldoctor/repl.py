@@ -42,14 +42,15 @@ def make_session(args) -> tuple[Session, Optional[str]]:
     if st is None:
         banner = "voldoctor (offline: no daemon)."
     elif st.replay:
-        banner = (f"voldoctor, replaying a snapshot of {render.safe(st.endpoint.url)} (Docker {st.info.server_version}, "
+        banner = (f"voldoctor, replaying a snapshot of {render.safe(st.endpoint.url)} "
+                  f"(Docker {render.safe(st.info.server_version)}, "
                   f"{render.plural(len(st.volumes), 'volume')}, {render.plural(len(st.containers), 'container')}).")
     elif st.reachable:
-        banner = (f"voldoctor: Docker {st.info.server_version} at {render.safe(st.endpoint.url)}, "
+        banner = (f"voldoctor: Docker {render.safe(st.info.server_version)} at {render.safe(st.endpoint.url)}, "
                   f"{render.plural(len(st.volumes), 'volume')}, {render.plural(len(st.containers), 'container')}.")
     else:
         banner = (f"voldoctor: the daemon at {render.safe(st.endpoint.url)} does not answer "
-                  f"({st.error.detail if st.error else '?'}). You can still talk to me.")
+                  f"({render.safe(st.error.detail) if st.error else '?'}). You can still talk to me.")
     return s, banner + " Tell me what went wrong; /help for more."
 
 

@@ -19,7 +19,7 @@ from typing import Any, Optional
 
 from voldoctor import __version__, engine
 from voldoctor.redact import redact_state, redact_text, walk
-from voldoctor.render import diagnosis_json, safe
+from voldoctor.render import diagnosis_json, md_cell, safe
 from voldoctor.rules import RuleSet
 from voldoctor.state import DaemonState, SnapshotError, loads
 
@@ -70,7 +70,7 @@ def load(path: str) -> tuple[dict, DaemonState]:
 
 
 def _cell(v: Any) -> str:
-    return safe(v).replace("|", "\\|").replace("`", "'")
+    return md_cell(v).replace("`", "'")
 
 
 def markdown(rep: dict) -> str:
@@ -99,7 +99,7 @@ def markdown(rep: dict) -> str:
         for turn in rep["conversation"]:
             out.append(f"> **learner:** {_cell(turn['you'])}")
             out.append("")
-            out += ["    " + line for line in turn["voldoctor"].splitlines()]
+            out += ["    " + safe(line) for line in turn["voldoctor"].splitlines()]
             out.append("")
     out += ["", "## Volumes", "", "| name | driver | size | mountpoint | owner:group mode |", "|---|---|---|---|---|"]
     stats = st.get("path_stats") or {}
@@ -161,7 +161,7 @@ def summary_text(s: dict) -> str:
         out.append("No rule fires on any machine.")
     for r in s["rules"]:
         names = ", ".join(safe(n) for n in r["machines"][:8]) + (" ..." if len(r["machines"]) > 8 else "")
-        out.append(f"{r['count']:>4}  {r['rule']:<26} {r['severity']:<7} {r['title']}  [{names}]")
+        out.append(f"{r['count']:>4}  {r['rule']:<26} {r['severity']:<7} {safe(r['title'])}  [{names}]")
     for p in s["unreadable"]:
         out.append(f"  unreadable: {safe(p)}")
     return "\n".join(out) + "\n"

@@ -126,7 +126,10 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
     m = a.match
     lines: list[str] = []
     st = a.state
-    if st is not None and not st.reachable:
+    if st is not None and not st.reachable and st.error is not None and st.error.kind == "config-corrupt":
+        lines.append(f"Daemon: not asked: its address is unknown while {safe(st.error.endpoint)} is damaged "
+                     "(config-corrupt).")
+    elif st is not None and not st.reachable:
         lines.append(f"Daemon: {safe(st.endpoint.url)} is not reachable ({st.error.kind if st.error else '?'}).")
     elif st is not None:
         where = "snapshot of " if st.replay else ""

@@ -48,6 +48,8 @@ def make_session(args) -> tuple[Session, Optional[str]]:
     elif st.reachable:
         banner = (f"voldoctor: Docker {render.safe(st.info.server_version)} at {render.safe(st.endpoint.url)}, "
                   f"{render.plural(len(st.volumes), 'volume')}, {render.plural(len(st.containers), 'container')}.")
+    elif st.error is not None and st.error.kind == "config-corrupt":
+        banner = f"voldoctor: I cannot tell where the daemon is: {render.safe(st.error.detail)}. You can still talk to me."
     else:
         banner = (f"voldoctor: the daemon at {render.safe(st.endpoint.url)} does not answer "
                   f"({render.safe(st.error.detail) if st.error else '?'}). You can still talk to me.")

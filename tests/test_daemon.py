@@ -248,3 +248,28 @@ def test_ssh_endpoint_failure_is_named(cli_json):
     code, out = cli_json("diagnose", "volume not found", "--host", "ssh://nobody@127.0.0.1:1", "--timeout", "2")
     assert code == 3 and out["daemon"]["error"]["kind"] in ("ssh", "connection-refused")
     assert "ssh://nobody@127.0.0.1:1" in out["diagnoses"][0]["message"]
+
+
+def test_corrupt_cli_config_is_named_as_such(tmp_path, cli_json, cli, monkeypatch):
+    cfg = tmp_path / "config.json"
+    cfg.write_text('{\n  "currentContext": "lab",\n}\n')
+    with pytest.raises(daemon.EndpointError) as e:
+        daemon.resolve_endpoint(None, {"DOCKER_CONFIG": str(tmp_path)})
+    assert e.value.error.kind == "config-corrupt"
+    assert f"the docker CLI config {cfg} is not valid JSON (line 3 column 1" in str(e.value)
+    assert "\n" not in str(e.value)
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    code, out = cli_json("diagnose", "cannot connect to the docker daemon")
+    assert code == 3 and out["daemon"]["error"]["kind"] == "config-corrupt"
+    assert [d["rule"] for d in out["diagnoses"]] == ["docker-config-corrupt"]
+    assert f"python3 -m json.tool {cfg}" in out["diagnoses"][0]["fix"][0]
+    code, text, err = cli("diagnose", "cannot connect to the docker daemon")
+    assert str(cfg) in text.splitlines()[0] and "damaged" in text.splitlines()[0]
+    cfg.write_text("[1, 2]")
+    with pytest.raises(daemon.EndpointError, match="not an object") as e:
+        daemon.resolve_endpoint(None, {"DOCKER_CONFIG": str(tmp_path)})
+    assert e.value.error.kind == "config-corrupt"
+    cfg.write_text("")  # the docker CLI reads an empty file as no settings at all
+    assert daemon.resolve_endpoint(None, {"DOCKER_CONFIG": str(tmp_path)}).url == daemon.DEFAULT_SOCKET

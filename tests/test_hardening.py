@@ -210,3 +210,93 @@ def test_nothing_the_learner_owns_changes(lab, on_daemon, tmp_path):
     assert _digest(lab.api) == before
     assert lab.api.containers(all=True, filters={"label": "io.voldoctor.probe=1"}) == []
     assert ((lab.api.volumes(filters={"label": "io.voldoctor.probe=1"}) or {}).get("Volumes") or []) == []
+
+
+# ------------------------------------------------------------ control characters in every output
+
+
+def _weird_state():
+    """uid-mismatch, with a newline, a tab and a '|' in the names and paths a daemon reports."""
+    s = snapshot("uid-mismatch")
+    c = s.containers[0]
+    m = c.mounts[0]
+    vol = "vdt-root\tvol|x\nINJECTED-VOLUME"
+    mp = m.source.replace("vdt-rootvol", "vdt-root\nINJECTED-PATH")
+    m2 = m.model_copy(update={"name": vol, "source": mp})
+    c2 = c.model_copy(update={"name": "vdt-writer\nINJECTED-CONTAINER", "mounts": (m2,)})
+    v2 = s.volumes[0].model_copy(update={"name": vol, "mountpoint": mp})
+    stats = {mp if k == m.source else k: v for k, v in s.path_stats.items()}
+    ep = s.endpoint.model_copy(update={"url": "unix:///tmp/x\nINJECTED-HOST"})
+    return s.model_copy(update={"containers": (c2,), "volumes": (v2,), "path_stats": stats, "endpoint": ep})
+
+
+def _no_injected_line(text: str) -> None:
+    for line in text.splitlines():
+        assert not line.startswith("INJECTED"), text
+    assert "\t" not in text
+
+
+def test_control_characters_are_escaped_in_text_markdown_and_the_conversation(tmp_path, cli):
+    from voldoctor import report, state as vstate
+
+    weird = _weird_state()
+    p = tmp_path / "weird.json"
+    p.write_text(vstate.dump(weird))
+    code, out, err = cli("diagnose", "--snapshot", str(p), "touch: /data/f: Permission denied")
+    assert "uid-mismatch" in out and "\\nINJECTED-CONTAINER" in out
+    _no_injected_line(out)
+    md = report.markdown(report.build(weird, RS))
+    _no_injected_line(md)
+    rows = [line for line in md.splitlines() if line.startswith("| vdt-")]
+    assert len(rows) == 2  # one volume row, one container row, each on one line
+    for row in rows:
+        assert len(re.findall(r"(?<!\\)\|", row)) == 6, row  # five cells: the '|' in the name is escaped
+    s, _ = talk(weird)
+    for said in ["touch: /data/f: Permission denied", "/volumes", "/containers", "/check", "why"]:
+        _no_injected_line(s.handle(said).text)
+
+
+def test_docker_host_with_a_newline_stays_on_one_line(cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/none.sock\nINJECTED-HOST")
+    code, out, err = cli("diagnose", "cannot connect to the docker daemon")
+    assert code == 3 and "\\nINJECTED-HOST" in out
+    _no_injected_line(out)
+    code, out, err = cli("snapshot")
+    _no_injected_line(err)
+
+
+def test_user_rule_titles_are_shown_escaped(tmp_path, cli):
+    d = tmp_path / "mine"
+    d.mkdir()
+    src = (rules.bundled_rules_dir() / "volume-missing.toml").read_text()
+    (d / "volume-missing.toml").write_text(src.replace('title = "The volume does not exist"',
+                                                       'title = "Red \\u001b[31malert\\u001b[0m\\tand a tab"'))
+    for argv in (["rules", "list"], ["rules", "show", "volume-missing"]):
+        code, out, err = cli(*argv, "--rules-dir", str(d))
+        assert code == 0 and "\x1b" not in out and "\t" not in out
+        assert "Red \\x1b[31malert\\x1b[0m\\tand a tab" in out
+    code, out, err = cli("rules", "list", "--markdown", "--rules-dir", str(d))
+    assert "\x1b" not in out
+
+
+def test_containers_lists_full_volume_names():
+    s = snapshot("healthy-permission")
+    c = s.containers[0]
+    long = "course-2024-module-4-lab-data"
+    c2 = c.model_copy(update={"mounts": (c.mounts[0].model_copy(update={"name": long}),)})
+    sess, _ = talk(s.model_copy(update={"containers": (c2,)}))
+    assert f"{long} -> /app/data" in sess.handle("/containers").text
+    anon = snapshot("anonymous")
+    name = anon.containers[0].mounts[0].name
+    text = talk(anon)[0].handle("/containers").text
+    assert f"{name[:12]} -> " in text and name not in text  # an anonymous volume's id is cut, like docker's
+
+
+def test_strict_summary_names_warnings_as_the_reason():
+    from voldoctor import render
+
+    line = render.check_summary_line({"pass": 9, "warn": 2, "fail": 0, "skip": 1, "exit_code": 1}, 0.4)
+    assert "fix what failed" not in line and "--strict" in line and "warning" in line
+    line = render.check_summary_line({"pass": 9, "warn": 2, "fail": 1, "skip": 1, "exit_code": 1}, 0.4)
+    assert "fix what failed above" in line

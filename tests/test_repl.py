@@ -186,3 +186,41 @@ def test_completion_forgives_underscore_and_case():
     s.handle("volume not found")
     c = repl._completer(s)
     assert [x.text for x in c.get_completions(Document("MY_"), None)] == ["my-data"]
+
+
+def test_history_file_is_private_and_masks_secrets(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    old = os.umask(0o022)
+    try:
+        drive("docker run -e DB_PASS=hunter2 -v my_data:/data busybox\r"
+              "token ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8\r/quit\r")
+    finally:
+        os.umask(old)
+    hist = tmp_path / "voldoctor" / "history"
+    text = hist.read_text()
+    assert "hunter2" not in text and "A1b2C3d4E5f6" not in text
+    assert "DB_PASS=***" in text and "-v my_data:/data" in text
+    assert os.stat(hist).st_mode & 0o777 == 0o600
+
+
+def test_existing_history_is_made_private(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    hist = tmp_path / "voldoctor" / "history"
+    hist.parent.mkdir()
+    hist.write_text("\n# 2024-01-01 00:00:00.000000\n+volume not found\n")
+    os.chmod(hist, 0o644)
+    s, code, out = drive("/volumes\r/quit\r")
+    assert os.stat(hist).st_mode & 0o777 == 0o600
+    assert "volume not found" in hist.read_text()
+
+
+def test_history_is_not_written_through_a_link(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    os.chmod(victim, 0o644)
+    (tmp_path / "voldoctor").mkdir()
+    (tmp_path / "voldoctor" / "history").symlink_to(victim)
+    s, code, out = drive("/volumes\r/quit\r")
+    assert code == 0 and "symbolic link" in out.text
+    assert victim.read_text() == "keep" and os.stat(victim).st_mode & 0o777 == 0o644

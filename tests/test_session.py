@@ -172,3 +172,10 @@ def test_state_is_read_once_per_turn_for_names():
         s.names("volume")
         s.names("container")
     assert d.reads == n
+
+
+def test_a_superscript_digit_is_not_a_choice():
+    s, _ = talk(snapshot("volume-typo"))
+    assert "Which volume" in s.handle("volume not found").text
+    r = s.handle("²")
+    assert "went wrong on my side" not in r.text

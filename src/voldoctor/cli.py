@@ -96,15 +96,19 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--format", choices=["json", "markdown"], default=None,
                     help="json (replayable) or markdown (to paste in a chat); default from the file name, else json")
     rp.add_argument("--anonymize", action="store_true", help="also mask user names, host names and home paths")
+    rp.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
     sm = sub.add_parser("summarize", help="which problems a class has, from many JSON reports")
     _common(sm)
     sm.add_argument("reports", nargs="+", metavar="REPORT")
     sm.add_argument("--json", action="store_true")
 
-    sn = sub.add_parser("snapshot", help="save the daemon's state as JSON, for replay")
+    sn = sub.add_parser("snapshot", help="save the daemon's state as JSON, for replay (secrets masked)")
     _common(sn)
     sn.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
+    sn.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    sn.add_argument("--raw", action="store_true",
+                    help="keep secret-looking values (for your own use; by default they are masked as in a report)")
     return top
 
 
@@ -130,7 +134,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             return cmd_summarize(args)
         return cmd_repl(args)
     except UsageError as e:
-        print(f"voldoctor: {e}", file=sys.stderr)
+        from voldoctor.render import safe
+
+        print(f"voldoctor: {safe(e)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("voldoctor: interrupted", file=sys.stderr)
@@ -148,8 +154,10 @@ def load_rules(args):
     try:
         return load(extra_dirs(args.rules_dir))
     except RulesError as e:
+        from voldoctor.render import safe
+
         for line in e.problems:
-            print(f"voldoctor: {line}", file=sys.stderr)
+            print(f"voldoctor: {safe(line)}", file=sys.stderr)
         raise UsageError(f"the rules are invalid ({len(e.problems)} problem(s)); see 'voldoctor rules lint'") from None
 
 
@@ -221,7 +229,7 @@ def cmd_rules(args, parser) -> int:
                 rs = load_rules(args)
         except RulesError as e:
             for line in e.problems:
-                print(line)
+                print(render.safe(line))
             print(f"{len(e.problems)} problem(s)")
             return EXIT_USAGE
         print(f"ok: {len(rs.rules)} rules, {len(rs.symptoms)} symptoms, "
@@ -274,15 +282,16 @@ def live_or_saved_state(args):
     return daemon.collect(ep, args.timeout, ask, max_inspect=REPORT_INSPECT)
 
 
-def write_output(path: str, text: str) -> None:
+def write_output(path: str, text: str, force: bool = False) -> None:
     if path == "-":
         sys.stdout.write(text)
         return
+    from voldoctor.files import WriteError, write_private
+
     try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as e:
-        raise UsageError(f"cannot write {path}: {e.strerror}") from None
+        write_private(path, text, force=force)
+    except WriteError as e:
+        raise UsageError(str(e)) from None
 
 
 def cmd_report(args, conversation=None) -> int:
@@ -293,9 +302,9 @@ def cmd_report(args, conversation=None) -> int:
     fmt = args.format or ("markdown" if args.output.endswith((".md", ".markdown")) else "json")
     rep = report.build(st, rs, anonymize=args.anonymize, conversation=conversation)
     text = report.markdown(rep) if fmt == "markdown" else render.to_json(rep) + "\n"
-    write_output(args.output, text)
+    write_output(args.output, text, args.force)
     if args.output != "-":
-        print(f"voldoctor: wrote a {fmt} report to {args.output} ({len(rep['findings'])} finding(s); "
+        print(f"voldoctor: wrote a {fmt} report to {render.safe(args.output)} ({len(rep['findings'])} finding(s); "
               f"{'anonymized' if args.anonymize else 'secrets masked'})", file=sys.stderr)
     return EXIT_OK if st.reachable else EXIT_DAEMON
 
@@ -311,7 +320,7 @@ def cmd_summarize(args) -> int:
         sys.stdout.write(report.summary_text(s))
     if s["machines"] == 0:
         for p in s["unreadable"]:
-            print(f"voldoctor: {p}", file=sys.stderr)
+            print(f"voldoctor: {render.safe(p)}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
 
@@ -320,17 +329,20 @@ def cmd_snapshot(args) -> int:
     from voldoctor import state as st
 
     snap = live_or_saved_state(args)
-    text = st.dump(snap)
-    if args.output == "-":
-        print(text)
-    else:
-        try:
-            with open(args.output, "w", encoding="utf-8") as fh:
-                fh.write(text + "\n")
-        except OSError as e:
-            raise UsageError(f"cannot write {args.output}: {e.strerror}") from None
+    if args.raw:
+        text = st.dump(snap)
+    else:  # the same masking as a report's state part, so a snapshot can be shared as safely
+        import json
+
+        from voldoctor.redact import redact_state
+
+        data, _ = redact_state(json.loads(st.dump(snap)))
+        text = st.dump(st.DaemonState.model_validate(data))
+    write_output(args.output, text + "\n", args.force)
     if not snap.reachable:
-        print(f"voldoctor: daemon unreachable: {snap.error.one_line() if snap.error else '?'}", file=sys.stderr)
+        from voldoctor.render import safe
+
+        print(f"voldoctor: daemon unreachable: {safe(snap.error.one_line()) if snap.error else '?'}", file=sys.stderr)
         return EXIT_DAEMON
     return EXIT_OK
 

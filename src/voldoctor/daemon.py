@@ -58,8 +58,8 @@ class ResponseTooLarge(Exception):
 class EndpointError(Exception):
     """The endpoint could not even be worked out (bad DOCKER_HOST, missing context)."""
 
-    def __init__(self, endpoint: str, detail: str):
-        self.error = DaemonError(kind="bad-endpoint", endpoint=endpoint, detail=detail)
+    def __init__(self, endpoint: str, detail: str, kind: str = "bad-endpoint"):
+        self.error = DaemonError(kind=kind, endpoint=endpoint, detail=detail)
         super().__init__(detail)
 
 
@@ -136,12 +136,25 @@ def resolve_endpoint(host: Optional[str] = None, env=None) -> Endpoint:
 def _current_context(env) -> Optional[str]:
     path = _config_dir(env) / "config.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):
         return None  # no docker CLI config (or no usable home): the default context
-    except (OSError, ValueError) as e:
-        raise EndpointError("context", f"cannot read the docker CLI config {path}: {e}") from None
-    name = data.get("currentContext") if isinstance(data, dict) else None
+    except UnicodeDecodeError:
+        raise EndpointError(str(path), f"the docker CLI config {path} is not valid JSON (it is not even UTF-8 text)",
+                            "config-corrupt") from None
+    except OSError as e:
+        raise EndpointError(str(path), f"cannot read the docker CLI config {path}: {e.strerror or e}") from None
+    if not text.strip():
+        return None  # an empty file: the docker CLI treats it as no settings
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise EndpointError(str(path), f"the docker CLI config {path} is not valid JSON "
+                            f"(line {e.lineno} column {e.colno}: {e.msg})", "config-corrupt") from None
+    if not isinstance(data, dict):
+        raise EndpointError(str(path), f"the docker CLI config {path} is not valid: it holds a JSON "
+                            f"{type(data).__name__}, not an object", "config-corrupt")
+    name = data.get("currentContext")
     return name if isinstance(name, str) and name else None
 
 

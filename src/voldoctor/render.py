@@ -10,7 +10,7 @@ from typing import Any, Optional
 from voldoctor.engine import Answer, Diagnosis
 from voldoctor.rules import Rule, RuleSet, Symptom
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x80-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def safe(text: Any) -> str:
@@ -18,6 +18,16 @@ def safe(text: Any) -> str:
     newlines in a name, bidi overrides) are shown escaped, never obeyed."""
     s = str(text)
     return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), s)
+
+
+def md_cell(text: Any) -> str:
+    """safe(), and a '|' that cannot end a markdown table cell."""
+    return safe(text).replace("|", "\\|")
+
+
+def short_volume(name: str) -> str:
+    """A volume name for a list: anonymous ones (64 hex digits) cut to 12, like an id; others in full."""
+    return name[:12] if len(name) == 64 and all(c in "0123456789abcdef" for c in name) else name
 
 
 def unicode_ok(stream=None) -> bool:
@@ -89,7 +99,7 @@ def to_json(obj: Any, indent: Optional[int] = 2) -> str:
 
 
 def diagnosis_text(d: Diagnosis, unicode: bool = True, *, why: bool = True) -> list[str]:
-    out = [f"{mark(d.severity, unicode)} {d.title}  [{d.rule}]",
+    out = [f"{mark(d.severity, unicode)} {safe(d.title)}  [{d.rule}]",
            f"  {safe(d.message)}"]
     if d.evidence:
         ev = ", ".join(f"{k}={_show(v)}" for k, v in d.evidence.items())
@@ -98,7 +108,7 @@ def diagnosis_text(d: Diagnosis, unicode: bool = True, *, why: bool = True) -> l
     out += [f"    {safe(x)}" for x in d.fix]
     if why and d.why:
         out.append(f"  Why: {safe(d.why)}")
-    out.append(f"  See: {d.source}")
+    out.append(f"  See: {safe(d.source)}")
     return out
 
 
@@ -116,23 +126,26 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
     m = a.match
     lines: list[str] = []
     st = a.state
-    if st is not None and not st.reachable:
+    if st is not None and not st.reachable and st.error is not None and st.error.kind == "config-corrupt":
+        lines.append(f"Daemon: not asked: its address is unknown while {safe(st.error.endpoint)} is damaged "
+                     "(config-corrupt).")
+    elif st is not None and not st.reachable:
         lines.append(f"Daemon: {safe(st.endpoint.url)} is not reachable ({st.error.kind if st.error else '?'}).")
     elif st is not None:
         where = "snapshot of " if st.replay else ""
-        lines.append(f"Daemon: {where}{safe(st.endpoint.url)}, Docker {st.info.server_version or '?'}, "
+        lines.append(f"Daemon: {where}{safe(st.endpoint.url)}, Docker {safe(st.info.server_version or '?')}, "
                      f"{plural(len(st.volumes), 'volume')}, {plural(len(st.containers), 'container')}.")
     else:
         lines.append("Offline: no daemon was asked; this is general advice.")
     if m.symptom:
-        lines.append(f"Symptom: {m.symptom.title} ({m.symptom.id}, score {m.symptom.score}).")
+        lines.append(f"Symptom: {safe(m.symptom.title)} ({m.symptom.id}, score {m.symptom.score}).")
     elif a.command is not None and a.command.ok:
         lines.append(f"Your command ({a.command.kind}), before you run it:")
         lines += [f"  - {safe(e)}" for e in a.effects]
     elif a.input.strip():
         if m.candidates:
             lines.append("I am not sure what the problem is. Did you mean:")
-            lines += [f"  {i}. {c.title} ({c.id}, score {c.score})" for i, c in enumerate(m.candidates, 1)]
+            lines += [f"  {i}. {safe(c.title)} ({c.id}, score {c.score})" for i, c in enumerate(m.candidates, 1)]
             lines.append("Ask again in other words, or name the symptom, e.g.: voldoctor diagnose \"volume not found\"")
         else:
             lines.append("I could not match that to a volume problem I know. Try the error message as Docker printed it.")
@@ -169,7 +182,7 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
             lines.append("No problem found in the daemon's state for this symptom.")
         if a.advice:
             lines.append("General advice:")
-            lines += [f"  - {x}" for x in a.advice]
+            lines += [f"  - {safe(x)}" for x in a.advice]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -181,45 +194,46 @@ def rules_list_text(rs: RuleSet) -> str:
     out = []
     w = max((len(r) for r in rs.rules), default=10)
     for sid, sym in rs.symptoms.items():
-        out.append(f"{sid}: {sym.title}")
+        out.append(f"{sid}: {safe(sym.title)}")
         for r in rs.for_symptom(sid):
-            tag = f"   (user rule from {rs.origin[r.id]}, replaces the bundled one)" if r.id in rs.overridden else ""
-            out.append(f"  {r.id:<{w}}  {r.severity:<7}  {r.title}{tag}")
+            tag = f"   (user rule from {safe(rs.origin[r.id])}, replaces the bundled one)" if r.id in rs.overridden else ""
+            out.append(f"  {r.id:<{w}}  {r.severity:<7}  {safe(r.title)}{tag}")
     return "\n".join(out) + "\n"
 
 
 def rules_table_markdown(rs: RuleSet) -> str:
     out = ["| symptom | what the learner sees | rules |", "|---|---|---|"]
     for sid, s in rs.symptoms.items():
-        out.append(f"| `{sid}` | {s.title} | " + ", ".join(f"`{r.id}`" for r in rs.for_symptom(sid)) + " |")
+        out.append(f"| `{sid}` | {md_cell(s.title)} | " + ", ".join(f"`{r.id}`" for r in rs.for_symptom(sid)) + " |")
     return "\n".join(out) + "\n"
 
 
 def rule_text(rule: Rule, rs: RuleSet) -> str:
-    out = [f"{rule.id}: {rule.title}",
+    out = [f"{rule.id}: {safe(rule.title)}",
            f"  severity:  {rule.severity}",
            f"  symptoms:  {', '.join(rule.symptoms)}",
            f"  scope:     {rule.scope}",
-           f"  file:      {rs.origin[rule.id]}" + ("  (replaces the bundled rule)" if rule.id in rs.overridden else ""),
-           f"  source:    {rule.source}",
+           f"  file:      {safe(rs.origin[rule.id])}" + ("  (replaces the bundled rule)" if rule.id in rs.overridden else ""),
+           f"  source:    {safe(rule.source)}",
            "  when:"]
     for c in rule.when:
         op = next((k for k in ("is_", "is_not", "in_", "present", "min", "max") if getattr(c, k) is not None))
         val = getattr(c, op)
-        out.append(f"    {c.fact} {op.rstrip('_')} {json.dumps(val) if not isinstance(val, tuple) else json.dumps(list(val))}")
-    out += ["  message:", f"    {rule.message}"]
+        out.append(safe(f"    {c.fact} {op.rstrip('_')} "
+                        f"{json.dumps(val) if not isinstance(val, tuple) else json.dumps(list(val))}"))
+    out += ["  message:", f"    {safe(rule.message)}"]
     if rule.why:
-        out += ["  why:", f"    {rule.why}"]
-    out += ["  fix:"] + [f"    {x}" for x in rule.fix]
+        out += ["  why:", f"    {safe(rule.why)}"]
+    out += ["  fix:"] + [f"    {safe(x)}" for x in rule.fix]
     out.append(f"  examples:  {sum(e.expect == 'fires' for e in rule.examples)} fire, "
                f"{sum(e.expect == 'quiet' for e in rule.examples)} stay quiet")
     return "\n".join(out) + "\n"
 
 
 def symptom_text(sym: Symptom, rs: RuleSet) -> str:
-    out = [f"{sym.id}: {sym.title}", f"  source: {sym.source}", "  rules:  " +
+    out = [f"{sym.id}: {safe(sym.title)}", f"  source: {safe(sym.source)}", "  rules:  " +
            (", ".join(r.id for r in rs.for_symptom(sym.id)) or "(none)"), "  phrases:"]
-    out += [f"    {p}" for p in sym.phrases]
+    out += [f"    {safe(p)}" for p in sym.phrases]
     return "\n".join(out) + "\n"
 
 
@@ -244,7 +258,13 @@ def check_line(c, r, unicode: bool, color: bool) -> str:
 
 def check_summary_line(s: dict, seconds: float) -> str:
     parts = [f"{s['pass']} passed", plural(s["warn"], "warning"), f"{s['fail']} failed", f"{s['skip']} skipped"]
-    verdict = "ready for the lab" if s["exit_code"] == 0 else "not ready yet: fix what failed above"
+    if s["exit_code"] == 0:
+        verdict = "ready for the lab"
+    elif s["fail"] == 0:  # only warnings, and --strict counts them
+        verdict = ("not ready yet: with --strict a warning counts as a failure; fix the warnings above, "
+                   "or accept them and run without --strict")
+    else:
+        verdict = "not ready yet: fix what failed above"
     return f"Summary: {', '.join(parts)} in {seconds:.1f}s; {verdict}."
 
 

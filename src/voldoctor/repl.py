@@ -42,33 +42,50 @@ def make_session(args) -> tuple[Session, Optional[str]]:
     if st is None:
         banner = "voldoctor (offline: no daemon)."
     elif st.replay:
-        banner = (f"voldoctor, replaying a snapshot of {render.safe(st.endpoint.url)} (Docker {st.info.server_version}, "
+        banner = (f"voldoctor, replaying a snapshot of {render.safe(st.endpoint.url)} "
+                  f"(Docker {render.safe(st.info.server_version)}, "
                   f"{render.plural(len(st.volumes), 'volume')}, {render.plural(len(st.containers), 'container')}).")
     elif st.reachable:
-        banner = (f"voldoctor: Docker {st.info.server_version} at {render.safe(st.endpoint.url)}, "
+        banner = (f"voldoctor: Docker {render.safe(st.info.server_version)} at {render.safe(st.endpoint.url)}, "
                   f"{render.plural(len(st.volumes), 'volume')}, {render.plural(len(st.containers), 'container')}.")
+    elif st.error is not None and st.error.kind == "config-corrupt":
+        banner = f"voldoctor: I cannot tell where the daemon is: {render.safe(st.error.detail)}. You can still talk to me."
     else:
         banner = (f"voldoctor: the daemon at {render.safe(st.endpoint.url)} does not answer "
-                  f"({st.error.detail if st.error else '?'}). You can still talk to me.")
+                  f"({render.safe(st.error.detail) if st.error else '?'}). You can still talk to me.")
     return s, banner + " Tell me what went wrong; /help for more."
 
 
-def write_report(s: Session, arg: str, args) -> Reply:
-    """/report [FILE]: the state as the conversation saw it, with the conversation."""
-    from voldoctor import report
+FORCE_WORDS = ("--force", "-f")
 
-    path = arg or "voldoctor-report.json"
+
+def write_report(s: Session, arg: str, args) -> Reply:
+    """/report [FILE] [--force]: the state as the conversation saw it, with the conversation."""
+    from voldoctor import report
+    from voldoctor.files import Exists, WriteError, write_private
+
+    words = arg.split()
+    force = any(w in FORCE_WORDS for w in words)
+    path = " ".join(w for w in words if w not in FORCE_WORDS) or "voldoctor-report.json"
     st = s.read_state()
     if st is None:
         return Reply().add("Offline: there is no daemon state to report.")
     rep = report.build(st, s.rules, conversation=s.transcript)
-    text = report.markdown(rep) if path.endswith((".md", ".markdown")) else render.to_json(rep) + "\n"
+    markdown = path.endswith((".md", ".markdown"))
+    text = report.markdown(rep) if markdown else render.to_json(rep) + "\n"
+    shown = render.safe(path)
     try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as e:
-        return Reply().add(f"I could not write {render.safe(path)}: {e.strerror}.", "error")
-    return Reply().add(f"Saved {render.safe(path)} ({len(rep['findings'])} finding(s), secrets masked). "
-                       "Send it to your TA; they can replay it with: voldoctor --snapshot " + render.safe(path))
+        write_private(path, text, force=force)
+    except Exists:
+        return Reply().add(f"{shown} already exists and I leave it as it is. Give another file name, "
+                           f"or replace it with: /report {shown} --force", "warning")
+    except WriteError as e:
+        return Reply().add(f"I could not save the report: {render.safe(e)}.", "error")
+    r = Reply().add(f"Saved {shown} ({len(rep['findings'])} finding(s), secrets masked, readable only by you).")
+    if markdown:
+        return r.add("Paste it in a chat with your TA. A markdown report is for reading only; "
+                     "for one your TA can replay, save it as JSON: /report FILE.json")
+    return r.add("Send it to your TA; they can replay it with: voldoctor --snapshot " + shown)
 
 
 def run(args) -> int:
@@ -151,17 +168,31 @@ def _completer(s: Session):
 
 
 def open_history():
-    """A history file under XDG_STATE_HOME, or memory when it cannot be written."""
+    """A history file under XDG_STATE_HOME (mode 0600, secrets masked before
+    they are stored), or memory when it cannot be written."""
     from prompt_toolkit.history import FileHistory, InMemoryHistory
 
+    from voldoctor.redact import redact_text
+
+    class MaskedFileHistory(FileHistory):
+        def store_string(self, string: str) -> None:
+            super().store_string(redact_text(string))
+
     path = history_path()
+    if os.path.islink(path):
+        return InMemoryHistory(), (f"voldoctor: {render.safe(path)} is a symbolic link, which I do not write "
+                                   "through; history lasts this session only.")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8"):
-            pass
-        return FileHistory(str(path)), None
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Never through a link; private whether new or left by an older voldoctor.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
+        return MaskedFileHistory(str(path)), None
     except OSError as e:
-        return InMemoryHistory(), (f"voldoctor: cannot keep history in {path} ({e.strerror or e}); "
+        return InMemoryHistory(), (f"voldoctor: cannot keep history in {render.safe(path)} ({e.strerror or e}); "
                                    "history lasts this session only.")
 
 

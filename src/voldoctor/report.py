@@ -2,103 +2,38 @@
 
 A report is the daemon state (the same value a snapshot holds), redacted,
 plus what voldoctor found and, from the REPL, the conversation. Redaction is
-on by default: label values whose keys look secret are masked. With
---anonymize, user names, the host name and home paths are masked too, the
-same name always to the same mask, so a replay still lines up.
+on by default and covers every part (redact.py: secret labels, settings,
+flags, URL credentials, token shapes). With --anonymize, user names, host
+names and home-folder names are masked too, the same name always to the same
+mask, so a replay still lines up.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import socket
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
 from voldoctor import __version__, engine
-from voldoctor.render import diagnosis_json, safe
+from voldoctor.redact import redact_state, redact_text, walk
+from voldoctor.render import diagnosis_json, md_cell, safe
 from voldoctor.rules import RuleSet
 from voldoctor.state import DaemonState, SnapshotError, loads
 
 REPORT_VERSION = 1
-SECRET_KEY = re.compile(r"pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth|(^|[._-])key$",
-                        re.IGNORECASE)
-MASK = "***"
-HOME = re.compile(r"(?:/home/|/Users/|C:\\Users\\|/c/Users/)([^/\\\s:]+)")
-SECRET_ARG = re.compile(r"(--?[\w-]*(?:pass|secret|token|key)[\w-]*[= ])(\S+)", re.IGNORECASE)
-
-
-def _secret(key: str) -> bool:
-    return bool(SECRET_KEY.search(key))
-
-
-def redact_labels(labels: dict) -> dict:
-    return {k: (MASK if _secret(k) else v) for k, v in labels.items()}
-
-
-def redact_text(text: str) -> str:
-    """Secret-looking command-line arguments: --password=x, -e API_TOKEN=x."""
-    text = SECRET_ARG.sub(lambda m: m.group(1) + MASK, text)
-    return re.sub(r"\b([A-Z0-9_]*(?:PASSWORD|SECRET|TOKEN|KEY)[A-Z0-9_]*)=(\S+)", r"\1=" + MASK, text)
-
-
-class Anonymizer:
-    """Replaces user names, host names and home paths consistently."""
-
-    def __init__(self):
-        self.map: dict[str, str] = {}
-        self.counts: Counter = Counter()
-
-    def learn(self, kind: str, value: Optional[str]) -> None:
-        if value and value not in self.map and value not in ("root", "0", "") and len(value) >= 2:
-            self.counts[kind] += 1
-            self.map[value] = f"{kind}{self.counts[kind]}"
-
-    def apply(self, text: str) -> str:
-        if not self.map or not isinstance(text, str):
-            return text
-        for real in sorted(self.map, key=len, reverse=True):
-            text = re.sub(rf"(?<![\w.-]){re.escape(real)}(?![\w-])", self.map[real], text)
-        return text
-
-
-def _walk(obj: Any, fn) -> Any:
-    if isinstance(obj, dict):
-        return {fn(k) if isinstance(k, str) else k: _walk(v, fn) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_walk(v, fn) for v in obj]
-    if isinstance(obj, str):
-        return fn(obj)
-    return obj
-
-
-def redact_state(data: dict, anonymize: bool) -> tuple[dict, Optional[Anonymizer]]:
-    data = json.loads(json.dumps(data))
-    for v in data.get("volumes", []):
-        v["labels"] = redact_labels(v.get("labels") or {})
-    for c in data.get("containers", []):
-        c["labels"] = redact_labels(c.get("labels") or {})
-    if not anonymize:
-        return data, None
-    an = Anonymizer()
-    an.learn("user", data.get("local_user"))
-    an.learn("host", (data.get("info") or {}).get("name"))
-    an.learn("host", socket.gethostname())
-    for m in HOME.finditer(json.dumps(data)):
-        an.learn("user", m.group(1))
-    return _walk(data, an.apply), an
 
 
 def build(state: DaemonState, rs: RuleSet, *, anonymize: bool = False,
           conversation: Optional[list[tuple]] = None) -> dict:
     checkup = engine.answer("", rs, lambda pick: state)
-    data, an = redact_state(json.loads(state.model_dump_json()), anonymize)
-    findings = [diagnosis_json(d) for d in checkup.diagnoses]
-    machine = (state.info.name or socket.gethostname())
+    findings = walk([diagnosis_json(d) for d in checkup.diagnoses], redact_text)
     convo = [{"you": redact_text(t[0]), "voldoctor": redact_text(t[1]), "rules": list(t[2]) if len(t) > 2 else []}
              for t in (conversation or [])]
+    data, an = redact_state(json.loads(state.model_dump_json()), anonymize, also=[findings, convo])
+    machine = redact_text(state.info.name or socket.gethostname())
     rep = {
         "report_version": REPORT_VERSION,
         "voldoctor": __version__,
@@ -111,8 +46,8 @@ def build(state: DaemonState, rs: RuleSet, *, anonymize: bool = False,
     }
     if an is not None:
         rep["machine"] = an.apply(machine)
-        rep["findings"] = _walk(rep["findings"], an.apply)
-        rep["conversation"] = _walk(rep["conversation"], an.apply)
+        rep["findings"] = walk(rep["findings"], an.apply)
+        rep["conversation"] = walk(rep["conversation"], an.apply)
     return rep
 
 
@@ -135,7 +70,7 @@ def load(path: str) -> tuple[dict, DaemonState]:
 
 
 def _cell(v: Any) -> str:
-    return safe(v).replace("|", "\\|").replace("`", "'")
+    return md_cell(v).replace("`", "'")
 
 
 def markdown(rep: dict) -> str:
@@ -164,7 +99,7 @@ def markdown(rep: dict) -> str:
         for turn in rep["conversation"]:
             out.append(f"> **learner:** {_cell(turn['you'])}")
             out.append("")
-            out += ["    " + line for line in turn["voldoctor"].splitlines()]
+            out += ["    " + safe(line) for line in turn["voldoctor"].splitlines()]
             out.append("")
     out += ["", "## Volumes", "", "| name | driver | size | mountpoint | owner:group mode |", "|---|---|---|---|---|"]
     stats = st.get("path_stats") or {}
@@ -226,7 +161,7 @@ def summary_text(s: dict) -> str:
         out.append("No rule fires on any machine.")
     for r in s["rules"]:
         names = ", ".join(safe(n) for n in r["machines"][:8]) + (" ..." if len(r["machines"]) > 8 else "")
-        out.append(f"{r['count']:>4}  {r['rule']:<26} {r['severity']:<7} {r['title']}  [{names}]")
+        out.append(f"{r['count']:>4}  {r['rule']:<26} {r['severity']:<7} {safe(r['title'])}  [{names}]")
     for p in s["unreadable"]:
         out.append(f"  unreadable: {safe(p)}")
     return "\n".join(out) + "\n"

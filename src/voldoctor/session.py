@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process, utils
 
 from voldoctor import commandline, engine
 from voldoctor.engine import Answer, Diagnosis
-from voldoctor.render import mark, plural, safe
+from voldoctor.render import mark, plural, safe, short_volume
 from voldoctor.rules import RuleSet
 from voldoctor.state import DaemonState
 from voldoctor.symptoms import Candidate, Match
@@ -132,7 +132,7 @@ class Session:
             return None
         if st.reachable:
             return "The daemon answers again."
-        return f"The daemon stopped answering ({st.error.detail if st.error else 'unknown reason'})."
+        return f"The daemon stopped answering ({safe(st.error.detail) if st.error else 'unknown reason'})."
 
     def names(self, kind: str) -> list[str]:
         """Volume or container names for completion and choices, recent ones first."""
@@ -230,7 +230,7 @@ class Session:
             self.pending = Pending("symptom", text, [c.id for c in m.candidates], m.candidates)
             r = Reply().add("I am not sure which problem you mean. Did you mean:")
             for i, c in enumerate(m.candidates, 1):
-                r.add(f"  {i}. {c.title}")
+                r.add(f"  {i}. {safe(c.title)}")
             return r.add("Answer with a number, or say it in other words.", "dim")
         sym = self.rules.symptoms[m.symptom.id]
         vol = volume or (m.entities.volumes[0] if m.entities.volumes else None)
@@ -246,7 +246,7 @@ class Session:
             r = Reply()
             if note:
                 r.add(note, "warning")
-            r.add(f"{sym.title}. Which folder inside the container holds the data your app writes?")
+            r.add(f"{safe(sym.title)}. Which folder inside the container holds the data your app writes?")
             for i, n in enumerate(self.pending.options[:6], 1):
                 r.add(f"  {i}. {safe(n)}")
             return r.add("Give a number or a path such as /app/data.", "dim")
@@ -255,7 +255,7 @@ class Session:
             r = Reply()
             if note:
                 r.add(note, "warning")
-            r.add(f"{sym.title}. Which {a.needs} is it about?")
+            r.add(f"{safe(sym.title)}. Which {a.needs} is it about?")
             opts = self.pending.options[:6]
             for i, n in enumerate(opts, 1):
                 r.add(f"  {i}. {safe(n)}")
@@ -292,7 +292,7 @@ class Session:
         p = self.pending
         assert p is not None
         choice = None
-        if text.isdigit() and len(text) <= 3:
+        if text.isascii() and text.isdigit() and len(text) <= 3:  # '¹' is a digit to isdigit(), not to int()
             i = int(text)
             if 1 <= i <= len(p.options):
                 choice = p.options[i - 1]
@@ -339,9 +339,9 @@ class Session:
         if a.daemon_down:
             err = a.state.error if a.state else None
             r.add(f"I cannot reach the Docker daemon at {safe(a.state.endpoint.url)}"
-                  f" ({err.detail if err else 'no reason given'}).", "error")
+                  f" ({safe(err.detail) if err else 'no reason given'}).", "error")
         if a.match.symptom and a.match.via != "chosen" and restate:
-            r.add(f"That sounds like: {a.match.symptom.title}.", "title")
+            r.add(f"That sounds like: {safe(a.match.symptom.title)}.", "title")
         if a.effects:
             r.add(f"Your {a.command.kind} command, before you run it:", "title")
             for e in a.effects:
@@ -355,7 +355,7 @@ class Session:
             if a.advice:
                 r.add("Things to check:")
                 for x in a.advice:
-                    r.add(f"  - {x}")
+                    r.add(f"  - {safe(x)}")
             return r
         self._show_diagnosis(r, a.diagnoses[0])
         self.shown = 1
@@ -380,15 +380,15 @@ class Session:
             sym = self.rules.symptoms.get(a.match.symptom.id) if a and a.match.symptom else None
             if sym is None:
                 return r.add("There is nothing to explain yet: tell me what went wrong.")
-            r.add(f"I found no cause for '{sym.title}' in the daemon's state, so here is the general picture:")
+            r.add(f"I found no cause for '{safe(sym.title)}' in the daemon's state, so here is the general picture:")
             for x in sym.advice:
-                r.add(f"  - {x}")
-            return r.add(f"(Module: {sym.source})", "dim")
+                r.add(f"  - {safe(x)}")
+            return r.add(f"(Module: {safe(sym.source)})", "dim")
         d = a.diagnoses[max(0, self.shown - 1)]
         r.add(safe(d.why) if d.why else safe(d.message))
         ev = ", ".join(f"{k} = {engine.show(v)}" for k, v in d.evidence.items())
         r.add(f"What I saw: {safe(ev)}", "dim")
-        return r.add(f"(Module: {d.source})", "dim")
+        return r.add(f"(Module: {safe(d.source)})", "dim")
 
     def _fix(self) -> Reply:
         a = self.last
@@ -418,7 +418,7 @@ class Session:
             c = others[0]
             prior = Match(c, tuple(others[1:]), a.match.entities, "chosen")
             r2 = self._ask(text, prior=prior)
-            return Reply([Line(f"Another reading of what you said: {c.title}.", "title"), *r2.lines])
+            return Reply([Line(f"Another reading of what you said: {safe(c.title)}.", "title"), *r2.lines])
         return r.add("That is all I found. If it is still broken, paste the exact error message, "
                      "or the docker run line you used.")
 
@@ -501,9 +501,9 @@ def _help(s: Session, arg: str) -> Reply:
 def _rules(s: Session, arg: str) -> Reply:
     r = Reply()
     for sid, sym in s.rules.symptoms.items():
-        r.add(f"{sym.title}  ({sid})", "title")
+        r.add(f"{safe(sym.title)}  ({sid})", "title")
         for rule in s.rules.for_symptom(sid):
-            r.add(f"  {rule.id}: {rule.title}")
+            r.add(f"  {rule.id}: {safe(rule.title)}")
     return r
 
 
@@ -515,11 +515,11 @@ def _explain(s: Session, arg: str) -> Reply:
     if rule is None:
         hit = process.extractOne(arg, list(s.rules.rules), scorer=fuzz.ratio, score_cutoff=60)
         return Reply().add(f"No rule {safe(arg)}." + (f" Did you mean {hit[0]}?" if hit else ""))
-    r = Reply().add(f"{rule.title}  ({rule.id}, {rule.severity})", "title")
+    r = Reply().add(f"{safe(rule.title)}  ({rule.id}, {rule.severity})", "title")
     if rule.why:
-        r.add(rule.why)
-    r.add("It looks for: " + "; ".join(_cond(c) for c in rule.when), "dim")
-    return r.add(f"(Module: {rule.source})", "dim")
+        r.add(safe(rule.why))
+    r.add(safe("It looks for: " + "; ".join(_cond(c) for c in rule.when)), "dim")
+    return r.add(f"(Module: {safe(rule.source)})", "dim")
 
 
 def _cond(c) -> str:
@@ -537,12 +537,12 @@ def _check(s: Session, arg: str) -> Reply:
         return Reply().add("Offline: I am not looking at any daemon.")
     if not st.reachable:
         return Reply().add(f"{mark('error', s.unicode)} The daemon at {safe(st.endpoint.url)} does not answer: "
-                           f"{st.error.detail if st.error else '?'}", "error")
-    r = Reply().add(f"{mark('info', s.unicode)} Docker {st.info.server_version} at {safe(st.endpoint.url)}: "
+                           f"{safe(st.error.detail) if st.error else '?'}", "error")
+    r = Reply().add(f"{mark('info', s.unicode)} Docker {safe(st.info.server_version)} at {safe(st.endpoint.url)}: "
                     f"{plural(len(st.volumes), 'volume')}, {plural(len(st.containers), 'container')}.", "info")
     if st.info.desktop or st.info.rootless:
         r.add("  Volumes live " + ("inside Docker Desktop's VM" if st.info.desktop else "under your home (rootless)")
-              + f": {st.info.root_dir}/volumes")
+              + f": {safe(st.info.root_dir)}/volumes")
     return r
 
 
@@ -575,9 +575,9 @@ def _containers(s: Session, arg: str) -> Reply:
         return Reply().add("There are no containers.")
     r = Reply()
     for c in sorted(st.containers, key=lambda c: -c.created):
-        ms = ", ".join(f"{m.name[:12] if m.type == 'volume' else m.source} -> {m.destination}"
+        ms = ", ".join(f"{short_volume(m.name) if m.type == 'volume' else m.source} -> {m.destination}"
                        + ("" if m.rw else " (ro)") for m in c.mounts) or "no mounts"
-        r.add(f"  {safe(c.name)}  {c.state}  {safe(c.image)}  [{safe(ms)}]")
+        r.add(f"  {safe(c.name)}  {safe(c.state)}  {safe(c.image)}  [{safe(ms)}]")
     return r
 
 
@@ -591,7 +591,7 @@ def _focus(s: Session, arg: str) -> Reply:
     return Reply().add(f"OK, {parts[0]} {safe(parts[1])}.")
 
 
-@command("report", "[FILE]", "save a redacted report (state, findings, this conversation) for a TA")
+@command("report", "[FILE] [--force]", "save a redacted report (state, findings, this conversation) for a TA")
 def _report(s: Session, arg: str) -> Reply:
     if s.reporter is None:
         return Reply().add("Reports are not available here; run: voldoctor report -o report.json")

@@ -20,7 +20,7 @@ class _Value(BaseModel):
 
 
 class DaemonError(_Value):
-    kind: str  # socket-missing | connection-refused | permission-denied | timeout | tls | ssh | bad-endpoint | not-docker | too-large | other
+    kind: str  # socket-missing | connection-refused | permission-denied | timeout | tls | ssh | bad-endpoint | config-corrupt | not-docker | too-large | other
     endpoint: str
     detail: str
 

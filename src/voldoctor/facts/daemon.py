@@ -15,7 +15,7 @@ SUBJECT = "daemon"
 DECLARED = [
     Fact("daemon.reachable", "bool", "the daemon answered"),
     Fact("daemon.error", "str", "why it did not: socket-missing, connection-refused, "
-         "permission-denied, timeout, tls, ssh, bad-endpoint, not-docker, too-large, other"),
+         "permission-denied, timeout, tls, ssh, bad-endpoint, config-corrupt, not-docker, too-large, other"),
     Fact("daemon.error_detail", "str", "the low-level reason, as the transport gave it"),
     Fact("daemon.endpoint", "str", "the endpoint voldoctor tried"),
     Fact("daemon.socket_path", "str", "the unix socket path, for a unix endpoint"),

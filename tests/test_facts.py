@@ -89,3 +89,12 @@ expect = "quiet"
     assert code == 2
     line = next(x for x in out.splitlines() if "mixed.toml" in x)
     assert "never on one subject" in line and "volume.exists" in line and "container.state" in line
+
+
+def test_rules_facts_and_show_display_the_docs(cli):
+    code, out, _ = cli("rules", "facts")
+    assert code == 0
+    for f in FACTS.values():
+        assert f.name in out and f.doc[:40] in out
+    code, out, _ = cli("rules", "show", "uid-mismatch")
+    assert code == 0 and FACTS["mount.writable"].doc in out

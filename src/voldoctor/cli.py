@@ -73,9 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--markdown", action="store_true", help="as the README's table")
     s = rsub.add_parser("show", help="one rule or symptom in full")
     s.add_argument("id")
+    fa = rsub.add_parser("facts", help="every fact a rule may test or quote, by subject")
     li = rsub.add_parser("lint", help="validate a rules folder (exit 2 when invalid)")
     li.add_argument("dir", nargs="?", help="the folder (default: the bundled rules and any extra folders)")
-    for p in (ls, s, li):
+    for p in (ls, s, li, fa):
         _common(p)
 
     ck = sub.add_parser("check", help="the pre-lab checklist (exit 0 ready, 1 something failed)")
@@ -234,6 +235,9 @@ def cmd_rules(args, parser) -> int:
             return EXIT_USAGE
         print(f"ok: {len(rs.rules)} rules, {len(rs.symptoms)} symptoms, "
               f"{sum(len(r.examples) for r in rs.rules.values())} examples checked")
+        return EXIT_OK
+    if args.rules_cmd == "facts":
+        sys.stdout.write(render.facts_text())
         return EXIT_OK
     rs = load_rules(args)
     if args.rules_cmd == "show":

@@ -227,6 +227,26 @@ def rule_text(rule: Rule, rs: RuleSet) -> str:
     out += ["  fix:"] + [f"    {safe(x)}" for x in rule.fix]
     out.append(f"  examples:  {sum(e.expect == 'fires' for e in rule.examples)} fire, "
                f"{sum(e.expect == 'quiet' for e in rule.examples)} stay quiet")
+    from voldoctor.facts import FACTS
+
+    out.append("  facts:")
+    out += [f"    {n} ({FACTS[n].type}, {FACTS[n].subject}): {FACTS[n].doc}" for n in rule.facts_used if n in FACTS]
+    return "\n".join(out) + "\n"
+
+
+def facts_text() -> str:
+    """Every fact a rule may use, by the subject that carries it."""
+    from voldoctor.facts import FACTS, PRODUCERS
+    from voldoctor.facts.base import CARRIES
+
+    out = []
+    for subject, module in PRODUCERS.items():
+        also = sorted(CARRIES[subject] - {subject})
+        out.append(f"{subject}" + (f"  (also carries the {' and '.join(also)} facts)" if also else "")
+                   + f"  [{module.__name__}]")
+        for f in module.DECLARED:
+            extra = f", costs a '{f.needs}' read" if f.needs else ""
+            out.append(f"  {f.name:<28} {FACTS[f.name].type:<4} {f.doc}{extra}")
     return "\n".join(out) + "\n"
 
 

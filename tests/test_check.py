@@ -218,3 +218,15 @@ def test_sigint_mid_run_leaves_nothing(daemon_host, profile, lab):
         assert "Traceback" not in err
         assert _labelled(lab) == ([], []), (delay, out, err)
     assert hits >= 1  # at least one interrupt landed while the checks ran
+
+
+def test_damaged_docker_config_gets_the_same_fix_as_diagnose(cli_json, tmp_path, monkeypatch):
+    (tmp_path / ".docker").mkdir()
+    (tmp_path / ".docker" / "config.json").write_text('{"currentContext": ')
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for k in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG"):
+        monkeypatch.delenv(k, raising=False)
+    code, out = cli_json("check", "--only", "endpoint")
+    r = _by_id(out)["endpoint"]
+    assert code == 1 and r["status"] == "fail" and "not valid JSON" in r["message"]
+    assert any("json.tool" in f for f in r["fix"]) and not any("unset DOCKER_HOST" in f for f in r["fix"])

@@ -130,6 +130,8 @@ def _daemon_fix(ctx: Context) -> list[str]:
 def _endpoint(ctx: Context) -> Result:
     if ctx.endpoint_error is not None:
         err = ctx.endpoint_error
+        if err.kind == "config-corrupt":  # the daemon rules know this case; say the same as diagnose
+            return Result("fail", f"{err.detail}", _daemon_fix(ctx))
         return Result("fail", f"{err.detail}", ["unset DOCKER_HOST DOCKER_CONTEXT; docker context use default"])
     ep = ctx.endpoint if ctx.state is None else ctx.state.endpoint
     return Result("pass", f"{ep.url} (context {ep.context}, from {ep.origin})")

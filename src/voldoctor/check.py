@@ -2,7 +2,7 @@
 
 A failed parent skips its children and says why. Checks read the daemon's
 state once; the few that write (the scratch volume and the round trip) go
-through daemon.Prober, whose objects carry io.voldoctor.probe=1 and are
+through prober.Prober, whose objects carry io.voldoctor.probe=1 and are
 removed on every path out.
 """
 
@@ -106,9 +106,9 @@ class Context:
 
     def get_prober(self):
         if self.prober is None:
-            from voldoctor import daemon
+            from voldoctor import prober
 
-            self.prober = daemon.Prober(self.endpoint, self.timeout)
+            self.prober = prober.Prober(self.endpoint, self.timeout)
         return self.prober
 
 
@@ -446,7 +446,7 @@ def _main_thread() -> bool:
 
 
 def _run_one(ctx: Context, c: Check) -> Result:
-    from voldoctor.daemon import ProbeError
+    from voldoctor.prober import ProbeError
 
     limit = c.limit or ctx.timeout
     t0 = time.monotonic()

@@ -173,7 +173,7 @@ def state_source(args):
             saved = load(args.snapshot)
         except SnapshotError as e:
             raise UsageError(str(e)) from None
-        return lambda pick: saved
+        return lambda plan: saved
     if args.timeout <= 0:
         raise UsageError("--timeout must be more than 0 seconds")
     from voldoctor import daemon
@@ -182,8 +182,8 @@ def state_source(args):
         ep = daemon.resolve_endpoint(args.host)
     except daemon.EndpointError as e:
         err = e.error
-        return lambda pick: daemon.unreachable(err)
-    return lambda pick: daemon.collect(ep, args.timeout, pick)
+        return lambda plan: daemon.unreachable(err)
+    return lambda plan: daemon.collect(ep, args.timeout, plan)
 
 
 # ------------------------------------------------------------ commands
@@ -271,19 +271,20 @@ def live_or_saved_state(args):
     if source is None:
         raise UsageError("this command needs a daemon or --snapshot")
     if getattr(args, "snapshot", None):
-        return source(lambda s: [])
+        from voldoctor.plan import ReadPlan
+
+        return source(ReadPlan())
     from voldoctor import daemon
 
     try:
         ep = daemon.resolve_endpoint(args.host)
     except daemon.EndpointError as e:
         return daemon.unreachable(e.error)
-    from voldoctor.engine import Ask
+    from voldoctor.plan import ReadPlan
 
     # A report is a one-off: it also reads volume sizes and the image list.
-    ask = Ask(lambda s: [c.id for c in sorted(s.containers, key=lambda c: -c.created)], frozenset({"df", "images"}),
-              volumes=())
-    return daemon.collect(ep, args.timeout, ask, max_inspect=REPORT_INSPECT)
+    plan = ReadPlan(lambda s: [c.id for c in sorted(s.containers, key=lambda c: -c.created)], frozenset({"df", "images"}))
+    return daemon.collect(ep, args.timeout, plan, max_inspect=REPORT_INSPECT)
 
 
 def write_output(path: str, text: str, force: bool = False) -> None:

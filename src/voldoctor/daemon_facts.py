@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 import uuid
 from typing import Optional
 
@@ -40,3 +42,28 @@ def provably_ours(name: str, labels: dict) -> bool:
     can type them); a name alone proves nothing either."""
     return (bool(PROBE_NAME.fullmatch(name.lstrip("/"))) and labels.get(PROBE_LABEL) == "1"
             and PROBE_LABEL + ".pid" in labels and PROBE_LABEL + ".host" in labels)
+
+
+def probe_labels() -> dict[str, str]:
+    """Labels on every object voldoctor makes: the marker, and who made it, so
+    a later run can tell the leftovers of a dead run from a live one's."""
+    return {PROBE_LABEL: "1", PROBE_LABEL + ".pid": str(os.getpid()), PROBE_LABEL + ".host": socket.gethostname()}
+
+
+def owner_gone(labels: dict) -> bool:
+    """The run that made this object is known to be dead (same machine, no such process)."""
+    if labels.get(PROBE_LABEL + ".host") != socket.gethostname():
+        return False
+    try:
+        pid = int(labels.get(PROBE_LABEL + ".pid", ""))
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from voldoctor import commandline, probes, shellquote
 from voldoctor.commandline import ParsedCommand
 from voldoctor.facts import FACTS
 from voldoctor.rules import TEMPLATE_RE, Rule, RuleSet
+from voldoctor.plan import ReadPlan, StateSource
 from voldoctor.state import DaemonState
 from voldoctor.symptoms import Entities, Match, Names, extract, match
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 DAEMON_SYMPTOM = "daemon-unreachable"
 
-StateSource = Callable[[Callable[[DaemonState], list[str]]], DaemonState]
 
 
 class Exit(IntEnum):
@@ -174,17 +174,6 @@ COMMAND_SYMPTOMS = {
 }
 
 
-class Ask:
-    """The focus picker handed to a state source, with what else the question
-    needs read (see daemon.collect). A snapshot source just ignores it."""
-
-    def __init__(self, fn, want: frozenset, paths=(), ports=(), images=(), volumes=()):
-        self.fn, self.want, self.paths, self.ports, self.images, self.volumes = fn, want, paths, ports, images, volumes
-
-    def __call__(self, state: DaemonState) -> list[str]:
-        return self.fn(state)
-
-
 def command_effects(cmd: Optional[ParsedCommand], state: Optional[DaemonState]) -> tuple[str, ...]:
     """What a pasted command will do with data, given the daemon's state."""
     if cmd is None or not cmd.ok:
@@ -298,14 +287,14 @@ def answer(
         return [c.id for c in probes.focus(phase1, q)[0]]
 
     pre = _query(ents.merged(extract(text, Names())), volume, container, checkup, command)
-    ask = Ask(
+    plan = ReadPlan(
         pick, want,
         paths=tuple(x.source for x in (command.mounts if cmd_ok else ()) if x.type == "bind" and x.source.startswith("/")),
         ports=tuple(dict.fromkeys([*(p for p, _ in (command.ports if cmd_ok else ()) if p), *ents.ports])),
         images=tuple(dict.fromkeys([*((command.image,) if cmd_ok and command.image else ()), *ents.images])),
         volumes=pre.volumes,
     )
-    state = source(ask)
+    state = source(plan)
     if "query" not in seen and state.reachable:  # a replayed state: nothing was picked
         pick(state)
     ents = seen.get("ents", ents)

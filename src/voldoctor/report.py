@@ -28,7 +28,7 @@ REPORT_VERSION = 1
 
 def build(state: DaemonState, rs: RuleSet, *, anonymize: bool = False,
           conversation: Optional[list[tuple]] = None) -> dict:
-    checkup = engine.answer("", rs, lambda pick: state)
+    checkup = engine.answer("", rs, lambda plan: state)
     findings = walk([diagnosis_json(d) for d in checkup.diagnoses], redact_text)
     convo = [{"you": redact_text(t[0]), "voldoctor": redact_text(t[1]), "rules": list(t[2]) if len(t) > 2 else []}
              for t in (conversation or [])]
@@ -139,7 +139,7 @@ def summarize(paths: list[str], rs: RuleSet) -> dict:
             continue
         name = str(data.get("machine") or Path(p).stem)
         machines.append(name)
-        a = engine.answer("", rs, lambda pick, st=st: st)
+        a = engine.answer("", rs, lambda plan, st=st: st)
         for rid in dict.fromkeys(d.rule for d in a.diagnoses):
             by_rule[rid].append(name)
             d = next(x for x in a.diagnoses if x.rule == rid)

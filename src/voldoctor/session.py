@@ -16,6 +16,7 @@ from rapidfuzz import fuzz, process, utils
 
 from voldoctor import commandline, engine
 from voldoctor.engine import Answer, Diagnosis
+from voldoctor.plan import ReadPlan
 from voldoctor.render import mark, plural, safe, short_volume
 from voldoctor.rules import RuleSet
 from voldoctor.state import DaemonState
@@ -121,7 +122,7 @@ class Session:
         src = self.sources()
         if src is None:
             return None
-        self._remember_state(src(lambda s: []))
+        self._remember_state(src(ReadPlan()))
         return self.state
 
     def _remember_state(self, st: Optional[DaemonState]) -> Optional[str]:

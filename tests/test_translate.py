@@ -1,0 +1,54 @@
+"""The daemon's JSON into state values, on answers captured from a real
+Docker 20.10 daemon (API 1.41): tests/data/api/*.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from voldoctor import translate
+
+API = Path(__file__).resolve().parent / "data" / "api"
+
+
+def raw(name: str):
+    return json.loads((API / f"{name}.json").read_text())
+
+
+def test_info_and_version():
+    i = translate.info(raw("version"), raw("info"))
+    assert i.server_version == "20.10.24+dfsg1" and i.api_version == "1.41"
+    assert i.root_dir.endswith("/root") and "local" in i.volume_drivers and not i.desktop
+
+
+def test_volumes_keep_labels_and_mountpoints():
+    vols = {v.name: v for v in map(translate.volume, raw("volumes")["Volumes"])}
+    assert vols["my-data"].labels == {"course": "m4"} and vols["my-data"].mountpoint.endswith("/my-data/_data")
+    assert vols["my-data"].driver == "local" and vols["my-data"].created_at
+
+
+def test_containers_carry_mounts_and_anonymous_volumes():
+    anon = {v["Name"] for v in raw("volumes")["Volumes"] if len(v["Name"]) == 64}
+    cs = {c.name: c for c in (translate.container(c, anon) for c in raw("containers"))}
+    web, lone = cs["web"], cs["anon"]
+    assert web.state == "running" and web.mounts[0].name == "my-data" and web.mounts[0].destination == "/app/data"
+    assert web.mounts[0].rw and not web.mounts[0].anonymous
+    assert lone.state == "exited" and lone.mounts[0].anonymous and lone.mounts[0].destination == "/app/data"
+
+
+def test_detail_reads_user_env_names_and_changes():
+    d = translate.detail(raw("container-web"), passwd=translate.passwd_entry("root:x:0:0::/:/bin/sh\napp:x:1000:1000::/:/bin/sh", "app"))
+    assert d.user == "app" and d.passwd == "app:x:1000:1000::/:/bin/sh"
+    assert d.init_env == ("POSTGRES_PASSWORD",)  # names only, and only first-run settings
+    a = translate.detail(raw("container-anon"), diff=raw("diff-anon"))
+    assert a.image_volumes == ("/app/data",) and a.changes == ("/app", "/app/data")
+
+
+def test_images_and_sizes():
+    img = raw("image-vol")
+    imgs = translate.images(raw("images"), {img["Id"]: img})
+    by_tag = {t: i for i in imgs for t in i.tags}
+    assert by_tag["vdt-busybox-vol:latest"].volumes == ("/app/data",)
+    assert by_tag["vdt-busybox:latest"].volumes == ()
+    sizes = translate.volume_sizes(raw("df"))
+    assert set(sizes) == {v["Name"] for v in raw("volumes")["Volumes"]} and all(isinstance(n, int) for n in sizes.values())

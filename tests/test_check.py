@@ -120,12 +120,12 @@ def test_hung_daemon_is_a_timeout_failure(cli_json, tmp_path, profile):
 def test_socket_unreadable_for_non_root(daemon_host, profile):
     from voldoctor import daemon, rules
 
-    rules.load()
+    rs = rules.load()
     prof = check.load_profile(profile())
 
     def run():
         ep = daemon.resolve_endpoint(daemon_host)
-        ctx = check.Context(profile=prof, timeout=5, endpoint=ep, state=daemon.collect(ep, 5))
+        ctx = check.Context(profile=prof, timeout=5, rules=rs, endpoint=ep, state=daemon.collect(ep, 5))
         return {c.id: [r.status, r.message] for c, r in check.run_checks(ctx, check.selected([], ["lab-port"]))}
 
     got = as_nobody(run)
@@ -230,3 +230,11 @@ def test_damaged_docker_config_gets_the_same_fix_as_diagnose(cli_json, tmp_path,
     r = _by_id(out)["endpoint"]
     assert code == 1 and r["status"] == "fail" and "not valid JSON" in r["message"]
     assert any("json.tool" in f for f in r["fix"]) and not any("unset DOCKER_HOST" in f for f in r["fix"])
+
+
+def test_port_is_unknown_without_a_daemon(cli_json, profile, tmp_path, monkeypatch):
+    """With no answer from the daemon, a container could still hold the port: never 'free'."""
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/nothing.sock")
+    code, out = cli_json("check", "--lab", profile(), "--only", "lab-port")
+    r = _by_id(out)["lab-port"]
+    assert r["status"] == "skip" and r["message"].startswith("unknown")

@@ -372,7 +372,8 @@ def cmd_check(args) -> int:
         profile = check.load_profile(args.lab)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    ctx = check.Context(profile=profile, timeout=args.timeout, image=args.image, pull=args.pull)
+    ctx = check.Context(profile=profile, timeout=args.timeout, rules=load_rules(args), image=args.image,
+                        pull=args.pull)
     t0 = time.monotonic()
     if args.snapshot:
         from voldoctor.state import SnapshotError, load
@@ -410,7 +411,12 @@ def cmd_check(args) -> int:
     if not args.json:
         where = ctx.state.endpoint.url if ctx.state is not None else "?"
         print(f"voldoctor check: {render.safe(where)}" + (" (replaying a snapshot)" if ctx.replay else ""))
-    results = check.run_checks(ctx, check.selected(args.only, args.skip), start, done)
+    try:
+        results = check.run_checks(ctx, check.selected(args.only, args.skip), start, done)
+    finally:
+        if ctx.not_removed:
+            print("voldoctor: could not remove " + "; ".join(ctx.not_removed) + " (labelled io.voldoctor.probe=1; "
+                  "the next voldoctor check removes them)", file=sys.stderr)
     s = check.summary(results, args.strict)
     if args.json:
         print(render.to_json(render.check_json(results, s, ctx.state.endpoint.url if ctx.state else None,

@@ -56,15 +56,19 @@ def free(root: str) -> Optional[int]:
 
 
 def listening(ports: tuple[int, ...]) -> tuple[int, ...]:
+    """The ports in question that something on this machine accepts
+    connections on, over IPv4 or IPv6 loopback."""
     busy = []
     for port in ports[:4]:
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-                s.settimeout(0.3)
-                if s.connect_ex(("127.0.0.1", int(port))) == 0:
-                    busy.append(int(port))
-        except (OSError, ValueError, OverflowError):
-            continue
+        for host, fam in (("127.0.0.1", socket.AF_INET), ("::1", socket.AF_INET6)):
+            try:
+                with socket.socket(fam, socket.SOCK_STREAM) as s:
+                    s.settimeout(0.3)
+                    if s.connect_ex((host, int(port))) == 0:
+                        busy.append(int(port))
+                        break
+            except (OSError, ValueError, OverflowError):
+                continue
     return tuple(busy)
 
 

@@ -8,13 +8,11 @@ import sys
 from typing import Optional
 
 from voldoctor import __version__
+from voldoctor.app import UsageError, load_rules, saved_state, state_source, whole_state, write_output
 
-# The same codes as engine.Exit (kept here as plain ints so --help imports nothing heavy).
-EXIT_OK, EXIT_USAGE, EXIT_DAEMON = 0, 2, 3
+from voldoctor.exits import Exit
 
-
-class UsageError(Exception):
-    pass
+EXIT_OK, EXIT_USAGE, EXIT_DAEMON = Exit.OK, Exit.USAGE, Exit.DAEMON
 
 
 class _Parser(argparse.ArgumentParser):
@@ -141,49 +139,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("voldoctor: interrupted", file=sys.stderr)
-        return 130
+        return Exit.INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
 
 
 # ------------------------------------------------------------ helpers
-
-
-def load_rules(args):
-    from voldoctor.rules import RulesError, extra_dirs, load
-
-    try:
-        return load(extra_dirs(args.rules_dir))
-    except RulesError as e:
-        from voldoctor.render import safe
-
-        for line in e.problems:
-            print(f"voldoctor: {safe(line)}", file=sys.stderr)
-        raise UsageError(f"the rules are invalid ({len(e.problems)} problem(s)); see 'voldoctor rules lint'") from None
-
-
-def state_source(args):
-    """The port to daemon state: a live collector, a replayed snapshot, or None (offline)."""
-    if getattr(args, "offline", False):
-        return None
-    if getattr(args, "snapshot", None):
-        from voldoctor.state import SnapshotError, load
-
-        try:
-            saved = load(args.snapshot)
-        except SnapshotError as e:
-            raise UsageError(str(e)) from None
-        return lambda plan: saved
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be more than 0 seconds")
-    from voldoctor import daemon
-
-    try:
-        ep = daemon.resolve_endpoint(args.host)
-    except daemon.EndpointError as e:
-        err = e.error
-        return lambda plan: daemon.unreachable(err)
-    return lambda plan: daemon.collect(ep, args.timeout, plan)
 
 
 # ------------------------------------------------------------ commands
@@ -262,48 +223,11 @@ def _is_complete(folder) -> bool:
     return (folder / "symptoms").is_dir()
 
 
-REPORT_INSPECT = 50  # a report is a one-off: it may look closely at more containers than a question does
-
-
-def live_or_saved_state(args):
-    """The whole state: a snapshot given with --snapshot, else the live daemon."""
-    source = state_source(args)
-    if source is None:
-        raise UsageError("this command needs a daemon or --snapshot")
-    if getattr(args, "snapshot", None):
-        from voldoctor.plan import ReadPlan
-
-        return source(ReadPlan())
-    from voldoctor import daemon
-
-    try:
-        ep = daemon.resolve_endpoint(args.host)
-    except daemon.EndpointError as e:
-        return daemon.unreachable(e.error)
-    from voldoctor.plan import ReadPlan
-
-    # A report is a one-off: it also reads volume sizes and the image list.
-    plan = ReadPlan(lambda s: [c.id for c in sorted(s.containers, key=lambda c: -c.created)], frozenset({"df", "images"}))
-    return daemon.collect(ep, args.timeout, plan, max_inspect=REPORT_INSPECT)
-
-
-def write_output(path: str, text: str, force: bool = False) -> None:
-    if path == "-":
-        sys.stdout.write(text)
-        return
-    from voldoctor.files import WriteError, write_private
-
-    try:
-        write_private(path, text, force=force)
-    except WriteError as e:
-        raise UsageError(str(e)) from None
-
-
 def cmd_report(args, conversation=None) -> int:
     from voldoctor import render, report
 
     rs = load_rules(args)
-    st = live_or_saved_state(args)
+    st = whole_state(args)
     fmt = args.format or ("markdown" if args.output.endswith((".md", ".markdown")) else "json")
     rep = report.build(st, rs, anonymize=args.anonymize, conversation=conversation)
     text = report.markdown(rep) if fmt == "markdown" else render.to_json(rep) + "\n"
@@ -333,7 +257,7 @@ def cmd_summarize(args) -> int:
 def cmd_snapshot(args) -> int:
     from voldoctor import state as st
 
-    snap = live_or_saved_state(args)
+    snap = whole_state(args)
     if args.raw:
         text = st.dump(snap)
     else:  # the same masking as a report's state part, so a snapshot can be shared as safely
@@ -355,6 +279,8 @@ def cmd_snapshot(args) -> int:
 def cmd_check(args) -> int:
     import time
 
+    from voldoctor.state import DaemonState
+
     from voldoctor import check, render
 
     if args.list:
@@ -366,8 +292,6 @@ def cmd_check(args) -> int:
             from voldoctor.rules import did_you_mean
 
             raise UsageError(f"no check {i!r}{did_you_mean(i, check.ids())}; voldoctor check --list shows them")
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be more than 0 seconds")
     try:
         profile = check.load_profile(args.lab)
     except ValueError as e:
@@ -376,21 +300,16 @@ def cmd_check(args) -> int:
                         pull=args.pull)
     t0 = time.monotonic()
     if args.snapshot:
-        from voldoctor.state import SnapshotError, load
-
-        try:
-            ctx.state = load(args.snapshot)
-        except SnapshotError as e:
-            raise UsageError(str(e)) from None
+        ctx.state = saved_state(args.snapshot)
     else:
         from voldoctor import daemon
+        from voldoctor.app import endpoint
 
-        try:
-            ctx.endpoint = daemon.resolve_endpoint(args.host)
-            ctx.state = daemon.collect(ctx.endpoint, args.timeout)
-        except daemon.EndpointError as e:
-            ctx.endpoint_error = e.error
-            ctx.state = daemon.unreachable(e.error)
+        ep = endpoint(args)
+        if isinstance(ep, DaemonState):
+            ctx.endpoint_error, ctx.state = ep.error, ep
+        else:
+            ctx.endpoint, ctx.state = ep, daemon.collect(ep, args.timeout)
     tty = sys.stdout.isatty() and not args.json
     unicode = render.unicode_ok() and not args.ascii
     color = tty and not (args.no_color or os.environ.get("NO_COLOR"))

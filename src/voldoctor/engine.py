@@ -7,13 +7,13 @@ given the focus picker and returns a DaemonState (live or replayed).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Any, Optional
 
 from voldoctor import commandline, probes, shellquote
 from voldoctor.commandline import ParsedCommand
 from voldoctor.facts import FACTS
 from voldoctor.rules import TEMPLATE_RE, Rule, RuleSet
+from voldoctor.exits import Exit
 from voldoctor.plan import ReadPlan, StateSource
 from voldoctor.state import DaemonState
 from voldoctor.symptoms import Entities, Match, Names, extract, match
@@ -21,13 +21,6 @@ from voldoctor.symptoms import Entities, Match, Names, extract, match
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 DAEMON_SYMPTOM = "daemon-unreachable"
 
-
-
-class Exit(IntEnum):
-    OK = 0
-    PROBLEMS = 1
-    USAGE = 2
-    DAEMON = 3
 
 
 @dataclass(frozen=True)

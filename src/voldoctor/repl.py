@@ -32,7 +32,7 @@ def history_path() -> Path:
 
 def make_session(args) -> tuple[Session, Optional[str]]:
     """The conversation and a one-line banner."""
-    from voldoctor.cli import load_rules, state_source
+    from voldoctor.app import load_rules, state_source
 
     rs = load_rules(args)
     source = state_source(args)

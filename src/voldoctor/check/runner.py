@@ -9,6 +9,7 @@ import sys
 import time
 
 from voldoctor.check.model import CHECKS, Check, Context, Result
+from voldoctor.exits import Exit
 
 
 def ids() -> list[str]:
@@ -105,4 +106,4 @@ def _run_one(ctx: Context, c: Check) -> Result:
 def summary(results: list[tuple[Check, Result]], strict: bool) -> dict:
     counts = {k: sum(1 for _, r in results if r.status == k) for k in ("pass", "warn", "fail", "skip")}
     failed = counts["fail"] > 0 or (strict and counts["warn"] > 0)
-    return {**counts, "exit_code": 1 if failed else 0}
+    return {**counts, "exit_code": int(Exit.PROBLEMS if failed else Exit.OK)}

@@ -9,91 +9,22 @@ drive it the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from rapidfuzz import fuzz, process, utils
 
-from voldoctor import commandline, engine
-from voldoctor.engine import Answer, Diagnosis
+from voldoctor import chat, commandline, engine, slash  # noqa: F401 - slash registers the commands
+from voldoctor.engine import Answer
 from voldoctor.plan import ReadPlan
-from voldoctor.render import mark, plural, safe, short_volume
+from voldoctor.conversation import COMMANDS, FOLLOW_UP_CUTOFF, FOLLOW_UPS, Focus, Line, Pending, Reply
+from voldoctor.render import mark, safe
 from voldoctor.rules import RuleSet
 from voldoctor.state import DaemonState
-from voldoctor.symptoms import Candidate, Match
+from voldoctor.symptoms import Match
 
 SourceFactory = Callable[[], Optional[engine.StateSource]]
 
-FOLLOW_UPS = {
-    "why": ["why", "why is that", "why does this happen", "explain", "what does that mean", "how come",
-            "i don't understand", "why?"],
-    "fix": ["how do i fix it", "how do i fix this", "show me the command", "what should i do", "fix",
-            "what command", "how to fix", "give me the fix", "what do i run"],
-    "else": ["what else could it be", "something else", "not that", "other causes", "anything else",
-             "that's not it", "what else", "next"],
-    "recheck": ["check again", "i did that", "still broken", "try again", "recheck", "done", "i fixed it",
-                "it still doesn't work", "did it work", "again", "i created it", "still not working"],
-}
-FOLLOW_UP_CUTOFF = 86
-
-
-@dataclass(frozen=True)
-class Line:
-    text: str
-    style: str = ""  # "", "error", "warning", "info", "dim", "cmd", "title"
-
-
-@dataclass
-class Reply:
-    lines: list[Line] = field(default_factory=list)
-    quit: bool = False
-
-    def add(self, text: str = "", style: str = "") -> "Reply":
-        self.lines.append(Line(text, style))
-        return self
-
-    @property
-    def text(self) -> str:
-        return "\n".join(line.text for line in self.lines)
-
-
-@dataclass
-class Pending:
-    kind: str  # "symptom" (choose a candidate) or "volume" / "container" / "path" (name a target)
-    text: str  # the question that led here
-    options: list[str]
-    candidates: tuple[Candidate, ...] = ()
-
-
-@dataclass
-class Focus:
-    volume: Optional[str] = None
-    container: Optional[str] = None
-    path: Optional[str] = None
-
-    def describe(self) -> str:
-        bits = [f"volume {self.volume}" if self.volume else "", f"container {self.container}" if self.container else "",
-                f"path {self.path}" if self.path else ""]
-        return ", ".join(b for b in bits if b) or "nothing yet"
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    args: str
-    help: str
-    run: Callable[["Session", str], Reply]
-
-
-COMMANDS: dict[str, Command] = {}
-
-
-def command(name: str, args: str, help: str):
-    def deco(fn):
-        COMMANDS[name] = Command(name, args, help, fn)
-        return fn
-
-    return deco
+__all__ = ["COMMANDS", "Focus", "Line", "Reply", "Session"]
 
 
 class Session:
@@ -274,7 +205,8 @@ class Session:
             cname = d.evidence.get("container.name")
             if cname:
                 self._use("container", cname)
-        return self._present(a, note, restate)
+        self.shown = min(1, len(a.diagnoses))
+        return chat.present(a, self.unicode, note, restate)
 
     def _present_command(self, text: str, m: Match, src) -> Reply:
         """A pasted docker command with no symptom words: check it before it runs."""
@@ -287,7 +219,8 @@ class Session:
             return Reply().add(safe(err if err.startswith("I could not") else f"I could not read that command: {err}") + ".")
         for v in a.entities.volumes[:1]:
             self._use("volume", v)
-        return self._present(a, note)
+        self.shown = min(1, len(a.diagnoses))
+        return chat.present(a, self.unicode, note)
 
     def _answer_pending(self, text: str) -> Optional[Reply]:
         p = self.pending
@@ -333,47 +266,6 @@ class Session:
 
     # ------------------------------------------------------------ presenting
 
-    def _present(self, a: Answer, note: Optional[str] = None, restate: bool = True) -> Reply:
-        r = Reply()
-        if note:
-            r.add(note, "warning")
-        if a.daemon_down:
-            err = a.state.error if a.state else None
-            r.add(f"I cannot reach the Docker daemon at {safe(a.state.endpoint.url)}"
-                  f" ({safe(err.detail) if err else 'no reason given'}).", "error")
-        if a.match.symptom and a.match.via != "chosen" and restate:
-            r.add(f"That sounds like: {safe(a.match.symptom.title)}.", "title")
-        if a.effects:
-            r.add(f"Your {a.command.kind} command, before you run it:", "title")
-            for e in a.effects:
-                r.add(f"  - {safe(e)}")
-        for n in a.notes:
-            r.add(safe(n))
-        if not a.diagnoses:
-            if a.state is not None and a.state.reachable:
-                r.add("I looked at the daemon and found nothing wrong for this problem." if not a.effects else
-                      "I found nothing in it that would lose data or fail on this daemon.")
-            if a.advice:
-                r.add("Things to check:")
-                for x in a.advice:
-                    r.add(f"  - {safe(x)}")
-            return r
-        self._show_diagnosis(r, a.diagnoses[0])
-        self.shown = 1
-        rest = a.diagnoses[1:]
-        if rest:
-            r.add(f"I also found {plural(len(rest), 'other problem')}: "
-                  + "; ".join(safe(d.title) for d in rest[:3]) + ". Ask \"what else?\" to see the next.", "dim")
-        r.add("Ask \"why?\" for the reason, or say \"check again\" once you have tried the fix.", "dim")
-        return r
-
-    def _show_diagnosis(self, r: Reply, d: Diagnosis) -> None:
-        r.add(f"{mark(d.severity, self.unicode)} {safe(d.title)}", d.severity)
-        r.add(f"  {safe(d.message)}")
-        r.add("  Fix:")
-        for x in d.fix:
-            r.add(f"    {safe(x)}", "cmd")
-
     def _why(self) -> Reply:
         a = self.last
         r = Reply()
@@ -410,7 +302,7 @@ class Session:
         if self.shown < len(a.diagnoses):
             d = a.diagnoses[self.shown]
             self.shown += 1
-            self._show_diagnosis(r, d)
+            chat.show_diagnosis(r, d, self.unicode)
             return r
         # no more causes for this symptom: the next candidate symptom
         others = [c for c in a.match.candidates if not a.match.symptom or c.id != a.match.symptom.id]
@@ -439,7 +331,7 @@ class Session:
         if note:
             r.add(note, "warning")
         r.add("I looked again.")
-        for line in state_changes(before.state, after.state, self.focus):
+        for line in chat.state_changes(before.state, after.state, self.focus):
             r.add(f"  {safe(line)}")
         key = lambda d: (d.rule, d.subject)  # noqa: E731
         old = {key(d): d for d in before.diagnoses}
@@ -452,161 +344,8 @@ class Session:
         for d in still:
             r.add(f"{mark(d.severity, self.unicode)} Still there: {safe(d.title)} ({safe(d.subject)}).", d.severity)
         for d in fresh:
-            self._show_diagnosis(r, d)
+            chat.show_diagnosis(r, d, self.unicode)
         if not after.diagnoses and not after.daemon_down:
             r.add("Everything I check for this problem looks right now.")
         self.last, self.shown = after, min(1, len(after.diagnoses))
         return r
-
-
-def state_changes(before: Optional[DaemonState], after: Optional[DaemonState], focus: Focus) -> list[str]:
-    """What changed on the daemon between two answers, in plain words."""
-    if before is None or after is None or not (before.reachable and after.reachable):
-        return []
-    out = []
-    bv, av = {v.name for v in before.volumes}, {v.name for v in after.volumes}
-    out += [f"{n} now exists." for n in sorted(av - bv)]
-    out += [f"{n} is gone." for n in sorted(bv - av)]
-    bc = {c.name: c for c in before.containers}
-    ac = {c.name: c for c in after.containers}
-    out += [f"container {n} is new." for n in sorted(set(ac) - set(bc))]
-    out += [f"container {n} was removed." for n in sorted(set(bc) - set(ac))]
-    for n in sorted(set(ac) & set(bc)):
-        if ac[n].state != bc[n].state:
-            out.append(f"container {n} is now {ac[n].state}.")
-    if focus.container and focus.container in ac:
-        c = ac[focus.container]
-        if c.mounts and focus.container in bc and c.mounts == bc[focus.container].mounts:
-            ms = ", ".join(f"{m.name or m.source} at {m.destination}" for m in c.mounts)
-            out.append(f"{focus.container} still mounts {ms}.")
-    if not out:
-        out.append("Nothing changed on the daemon since my last answer.")
-    return out
-
-
-# ------------------------------------------------------------ slash commands
-
-
-@command("help", "", "this list")
-def _help(s: Session, arg: str) -> Reply:
-    r = Reply().add("Tell me what went wrong in your own words, paste an error, or paste your docker command.")
-    r.add("Follow-ups: \"why?\", \"how do I fix it\", \"what else could it be?\", \"check again\".")
-    r.add("Commands:")
-    w = max(len(c.name) + len(c.args) for c in COMMANDS.values()) + 2
-    for c in COMMANDS.values():
-        r.add(f"  /{(c.name + ' ' + c.args).strip():<{w}} {c.help}")
-    return r
-
-
-@command("rules", "", "the problems I know and the causes I check")
-def _rules(s: Session, arg: str) -> Reply:
-    r = Reply()
-    for sid, sym in s.rules.symptoms.items():
-        r.add(f"{safe(sym.title)}  ({sid})", "title")
-        for rule in s.rules.for_symptom(sid):
-            r.add(f"  {rule.id}: {safe(rule.title)}")
-    return r
-
-
-@command("explain", "RULE", "what a rule checks and why")
-def _explain(s: Session, arg: str) -> Reply:
-    if not arg:
-        return Reply().add("Which rule? e.g. /explain uid-mismatch (/rules lists them).")
-    rule = s.rules.rules.get(arg)
-    if rule is None:
-        hit = process.extractOne(arg, list(s.rules.rules), scorer=fuzz.ratio, score_cutoff=60)
-        return Reply().add(f"No rule {safe(arg)}." + (f" Did you mean {hit[0]}?" if hit else ""))
-    r = Reply().add(f"{safe(rule.title)}  ({rule.id}, {rule.severity})", "title")
-    if rule.why:
-        r.add(safe(rule.why))
-    r.add(safe("It looks for: " + "; ".join(_cond(c) for c in rule.when)), "dim")
-    return r.add(f"(Module: {safe(rule.source)})", "dim")
-
-
-def _cond(c) -> str:
-    for k, word in (("is_", "is"), ("is_not", "is not"), ("in_", "is one of"), ("min", ">="), ("max", "<=")):
-        v = getattr(c, k)
-        if v is not None:
-            return f"{c.fact} {word} {engine.show(v) if not isinstance(v, tuple) else ', '.join(map(str, v))}"
-    return f"{c.fact} {'is known' if c.present else 'is not known'}"
-
-
-@command("check", "", "look at the daemon: is it reachable, what is there")
-def _check(s: Session, arg: str) -> Reply:
-    st = s.read_state()
-    if st is None:
-        return Reply().add("Offline: I am not looking at any daemon.")
-    if not st.reachable:
-        return Reply().add(f"{mark('error', s.unicode)} The daemon at {safe(st.endpoint.url)} does not answer: "
-                           f"{safe(st.error.detail) if st.error else '?'}", "error")
-    r = Reply().add(f"{mark('info', s.unicode)} Docker {safe(st.info.server_version)} at {safe(st.endpoint.url)}: "
-                    f"{plural(len(st.volumes), 'volume')}, {plural(len(st.containers), 'container')}.", "info")
-    if st.info.desktop or st.info.rootless:
-        r.add("  Volumes live " + ("inside Docker Desktop's VM" if st.info.desktop else "under your home (rootless)")
-              + f": {safe(st.info.root_dir)}/volumes")
-    return r
-
-
-def _reachable_state(s: Session) -> Optional[DaemonState]:
-    st = s.read_state()
-    return st if st is not None and st.reachable else None
-
-
-@command("volumes", "", "the volumes on the daemon")
-def _volumes(s: Session, arg: str) -> Reply:
-    st = _reachable_state(s)
-    if st is None:
-        return Reply().add("I cannot see the daemon right now.")
-    if not st.volumes:
-        return Reply().add("There are no volumes. Lab step 1 creates one: docker volume create my-data")
-    users = st.volume_users()
-    r = Reply()
-    for v in st.volumes:
-        held = ", ".join(users.get(v.name, [])) or "no container"
-        r.add(f"  {safe(v.name)}  (used by {safe(held)})")
-    return r
-
-
-@command("containers", "", "the containers, stopped ones too, with their mounts")
-def _containers(s: Session, arg: str) -> Reply:
-    st = _reachable_state(s)
-    if st is None:
-        return Reply().add("I cannot see the daemon right now.")
-    if not st.containers:
-        return Reply().add("There are no containers.")
-    r = Reply()
-    for c in sorted(st.containers, key=lambda c: -c.created):
-        ms = ", ".join(f"{short_volume(m.name) if m.type == 'volume' else m.source} -> {m.destination}"
-                       + ("" if m.rw else " (ro)") for m in c.mounts) or "no mounts"
-        r.add(f"  {safe(c.name)}  {safe(c.state)}  {safe(c.image)}  [{safe(ms)}]")
-    return r
-
-
-@command("focus", "volume|container NAME", "say what we are talking about")
-def _focus(s: Session, arg: str) -> Reply:
-    parts = arg.split()
-    if len(parts) != 2 or parts[0] not in ("volume", "container"):
-        return Reply().add(f"Now talking about: {safe(s.focus.describe())}. "
-                           "Change it with /focus volume NAME or /focus container NAME.")
-    s._use(parts[0], parts[1])
-    return Reply().add(f"OK, {parts[0]} {safe(parts[1])}.")
-
-
-@command("report", "[FILE] [--force]", "save a redacted report (state, findings, this conversation) for a TA")
-def _report(s: Session, arg: str) -> Reply:
-    if s.reporter is None:
-        return Reply().add("Reports are not available here; run: voldoctor report -o report.json")
-    return s.reporter(s, arg)
-
-
-@command("reset", "", "forget the conversation so far")
-def _reset(s: Session, arg: str) -> Reply:
-    s.focus, s.pending, s.last, s.last_question = Focus(), None, None, None
-    s.recent = {"volume": [], "container": []}
-    return Reply().add("Starting afresh.")
-
-
-@command("quit", "", "leave (Ctrl-D works too)")
-def _quit(s: Session, arg: str) -> Reply:
-    return Reply(quit=True)
-

@@ -155,18 +155,6 @@ def names_of(state: DaemonState) -> Names:
     )
 
 
-# What a pasted command is checked for when the learner said nothing else.
-COMMAND_SYMPTOMS = {
-    "run": ("invalid-mount-spec", "port-in-use", "name-conflict", "image-not-found", "anonymous-volume",
-            "bind-mount-vs-volume", "read-only-mount"),
-    "create": ("invalid-mount-spec", "name-conflict", "image-not-found", "anonymous-volume", "bind-mount-vs-volume"),
-    "volume-rm": ("volume-in-use", "volume-not-found"),
-    "volume-inspect": ("volume-not-found",),
-    "volume-create": ("invalid-volume-name",),
-    "container-rm": ("data-not-persisting",),
-}
-
-
 def command_effects(cmd: Optional[ParsedCommand], state: Optional[DaemonState]) -> tuple[str, ...]:
     """What a pasted command will do with data, given the daemon's state."""
     if cmd is None or not cmd.ok:
@@ -255,7 +243,7 @@ def answer(
     elif checkup:
         sym_ids = list(ruleset.symptoms)  # no words at all: a full check-up of every container
     elif command is not None and command.ok:
-        sym_ids = list(COMMAND_SYMPTOMS.get(command.kind, ()))
+        sym_ids = [sid for sid, sym in ruleset.symptoms.items() if command.kind in sym.commands]
         from_command = True
     else:
         sym_ids = []

@@ -182,6 +182,8 @@ class Symptom(_Model):
     errors: tuple[ErrorPattern, ...] = ()
     keywords: tuple[str, ...] = ()
     needs: Literal["nothing", "volume", "container", "path"] = "nothing"
+    # Pasted commands of these kinds are checked for this symptom when the learner says nothing else.
+    commands: tuple[Literal["run", "create", "volume-create", "volume-rm", "volume-inspect", "container-rm"], ...] = ()
     advice: tuple[str, ...] = Field(min_length=1)
     source: str = Field(min_length=3)
 

@@ -82,7 +82,7 @@ def whole_state(args) -> DaemonState:
         return ep
 
     plan = ReadPlan(lambda s: [c.id for c in sorted(s.containers, key=lambda c: -c.created)], frozenset({"df", "images"}))
-    return daemon.collect(ep, args.timeout, plan, max_inspect=REPORT_INSPECT)
+    return daemon.collect(ep, args.timeout, plan, max_inspect=REPORT_INSPECT, budget=8 + 3 * REPORT_INSPECT)
 
 
 def write_output(path: str, text: str, force: bool = False) -> None:

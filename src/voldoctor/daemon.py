@@ -31,7 +31,10 @@ from voldoctor.state import ContainerDetail, DaemonError, DaemonState, Endpoint,
 __all__ = ["DEFAULT_SOCKET", "EndpointError", "resolve_endpoint", "collect", "unreachable", "Collector", "classify"]
 
 MIN_API = "1.24"
-MAX_INSPECT = 5  # containers inspected per question, whatever the daemon holds
+MAX_INSPECT = 5  # containers inspected per question at most, whatever the daemon holds
+MAX_REQUESTS = 10  # requests per question, whatever the daemon holds (a report may take more)
+HELPER_COST = 5  # requests of one helper container: create, start, wait, logs, remove
+DF_MAX_UNUSED = 200  # above this many unused volumes, /system/df costs more than their sizes tell
 PASSWD_LIMIT = 256 * 1024
 MAX_BODY = 64 * 1024 * 1024  # bytes: no honest answer to our requests comes near this
 GRACE = 0.5  # seconds past --timeout before the hard deadline interrupts a read
@@ -132,6 +135,7 @@ class Collector:
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
         self.requests = 0
+        self.budget = MAX_REQUESTS
         self.client = None
 
     def _remaining(self) -> float:
@@ -195,6 +199,10 @@ class Collector:
 
         return bounded
 
+    def left(self) -> int:
+        """Requests this question may still make."""
+        return self.budget - self.requests
+
     def _count(self, resp, *args, **kwargs):
         self.requests += 1
         return resp
@@ -209,7 +217,7 @@ class Collector:
 
 
 def collect(ep: Endpoint, timeout: float = 10.0, plan: Optional[ReadPlan] = None,
-            max_inspect: int = MAX_INSPECT) -> DaemonState:
+            max_inspect: int = MAX_INSPECT, budget: int = MAX_REQUESTS) -> DaemonState:
     """Read the daemon's state. Never raises for daemon trouble: an unreachable
     daemon comes back as a state with reachable=False and the error.
 
@@ -218,6 +226,7 @@ def collect(ep: Endpoint, timeout: float = 10.0, plan: Optional[ReadPlan] = None
     images, host paths and ports), bounded by the question, never by the
     number of objects on the daemon."""
     col = Collector(ep, timeout)
+    col.budget = budget
     user = hostfs.local_user()
     try:
         with hard_deadline(timeout + GRACE):
@@ -242,23 +251,36 @@ def _read_state(col: Collector, ep: Endpoint, plan: Optional[ReadPlan], max_insp
                         containers=tuple(translate.container(c, anon) for c in raw_containers), local_user=user)
     update: dict = {}
     if plan is not None:
-        wanted = plan.pick(state)[:max_inspect]
-        details = {cid: _detail(col, cid, "changes" in plan.want) for cid in wanted}
+        # What the question needs beyond the lists, most telling first, within
+        # MAX_REQUESTS whatever the daemon holds.
+        if "images" in plan.want and col.left() >= 1:
+            update["images"] = _images(col, plan.images[:1])
+        if "df" in plan.want and col.left() >= 1 and (col.budget > MAX_REQUESTS or _unused(state) <= DF_MAX_UNUSED):
+            update["volume_sizes"] = translate.volume_sizes(col._call(col.client.df) or {})
+        details = {}
+        for cid in plan.pick(state)[:max_inspect]:
+            if col.left() < 1:
+                break
+            details[cid] = _detail(col, cid, "changes" in plan.want)
         update["containers"] = tuple(
             c.model_copy(update={"detail": details[c.id]}) if c.id in details else c for c in state.containers
         )
-        if "images" in plan.want:
-            update["images"] = _images(col, plan.images[:3])
-        if "df" in plan.want:
-            update["volume_sizes"] = translate.volume_sizes(col._call(col.client.df) or {})
     state = state.model_copy(update=update)
     if state.local:
         stats, missing = hostfs.stat_paths(state, plan.paths if plan else ())
         update = {"path_stats": stats, "missing_paths": missing, "free_bytes": hostfs.free(state.info.root_dir),
                   "listening": hostfs.listening(plan.ports if plan else ())}
     else:
-        update = {"path_stats": _helper_stats(col, state, plan.volumes[:3] if plan else ())}
+        # The volume in question, looked into by one helper container: its
+        # requests come on top of the reads, once per question.
+        col.budget = max(col.budget, col.requests + 1 + HELPER_COST)
+        update = {"path_stats": _helper_stats(col, state, plan.volumes[:1] if plan else ())}
     return state.model_copy(update={**update, "requests": col.requests, "collected_at": collected_at})
+
+
+def _unused(state: DaemonState) -> int:
+    used = state.volume_users()
+    return sum(1 for v in state.volumes if v.name not in used)
 
 
 def _images(col: Collector, wanted: tuple[str, ...]) -> tuple[Image, ...]:
@@ -268,7 +290,7 @@ def _images(col: Collector, wanted: tuple[str, ...]) -> tuple[Image, ...]:
     inspected = {}
     for ref in wanted:
         i = named.get(ref if ":" in ref.rsplit("/", 1)[-1] else ref + ":latest")
-        if i is not None and i["Id"] not in inspected:
+        if i is not None and i["Id"] not in inspected and col.left() >= 1:
             inspected[i["Id"]] = col._call(col.client.inspect_image, i["Id"])
     return translate.images(raw, inspected)
 
@@ -280,12 +302,16 @@ def _helper_stats(col: Collector, state: DaemonState, volumes: tuple[str, ...]) 
     present = [v for v in (state.volume(n) for n in volumes) if v is not None]
     if not present:
         return {}
+    if state.images is None and col.left() < 1 + HELPER_COST:
+        return {}
     img = helper_image(state.images if state.images is not None else _images(col, ()))
     if img is None:
         return {}
     out = {}
     api = col.client
     for v in present:
+        if col.left() < HELPER_COST:
+            break  # the rest stay unknown: a question never costs more than MAX_REQUESTS
         script = "stat -c '%u %g %a %F' /v; ls -A /v | head -n 1 | wc -l; df -Pk /v | tail -n 1"
         hc = api.create_host_config(binds=[f"{v.name}:/v:ro"], network_mode="none")
         cid = None
@@ -332,8 +358,10 @@ def _detail(col: Collector, cid: str, changes: bool = False) -> ContainerDetail:
     except docker.errors.NotFound:  # removed between the list and now
         return ContainerDetail()
     name = str((data.get("Config") or {}).get("User") or "").split(":", 1)[0]
-    passwd = translate.passwd_entry(_read_passwd(col, cid), name) if name and not name.isdigit() else None
-    diff = (col._call(col.client.diff, cid) or []) if changes else None
+    passwd = None
+    if name and not name.isdigit() and col.left() >= 1:
+        passwd = translate.passwd_entry(_read_passwd(col, cid), name)
+    diff = (col._call(col.client.diff, cid) or []) if changes and col.left() >= 1 else None
     return translate.detail(data, passwd, diff)
 
 

@@ -172,3 +172,18 @@ def test_state_is_read_once_per_turn_for_names():
         s.names("volume")
         s.names("container")
     assert d.reads == n
+
+
+def test_not_a_volume_problem_is_said_so():
+    """A corpus row about another Docker problem, recognised as such: the conversation
+    says it is not a volume problem rather than guessing a volume cause."""
+    from voldoctor.render import NOT_VOLUMES
+    from voldoctor.symptoms import match
+
+    rows = [json.loads(l) for l in (Path(__file__).parent / "data" / "corpus.jsonl").read_text().splitlines()]
+    text = next(r["text"] for r in rows if r["category"] == "other" and match(r["text"], RS.symptoms).other
+                and "docker run" not in r["text"])
+    s, _ = talk(snapshot("path-mismatch"))
+    r = s.handle(text)
+    assert NOT_VOLUMES in r.text
+    assert s.pending is None or s.pending.kind == "symptom"

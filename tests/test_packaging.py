@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -30,7 +31,9 @@ def test_wheel_install_finds_every_rule(tmp_path):
              "print(voldoctor.__file__); print(r.bundled_rules_dir()); print(len(rs.rules), len(rs.symptoms)); "
              "from voldoctor import learned; from voldoctor.symptoms import match; m = learned.model(); "
              "print(learned.MODEL_PATH); print(len(m.classes), match('my volume is not foundd', rs.symptoms).symptom.id)")
-    out = subprocess.run([str(py), "-c", probe], check=True, capture_output=True, text=True, cwd=tmp_path).stdout
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the installed wheel, not a source tree
+    out = subprocess.run([str(py), "-c", probe], check=True, capture_output=True, text=True, cwd=tmp_path,
+                         env=env).stdout
     where, rules_dir, counts, model_path, model = out.strip().splitlines()
     assert where.startswith(str(venv)) and rules_dir.startswith(str(venv))
     assert {"voldoctor/model/matcher.json", "voldoctor/model/matcher.weights"} <= set(names)
@@ -39,7 +42,7 @@ def test_wheel_install_finds_every_rule(tmp_path):
     rs = rules.load()
     assert counts == f"{len(rs.rules)} {len(rs.symptoms)}"
     out = subprocess.run([str(venv / "bin" / "voldoctor"), "rules", "lint"], capture_output=True, text=True,
-                         cwd=tmp_path)
+                         cwd=tmp_path, env=env)
     assert out.returncode == 0 and out.stdout.startswith("ok:")
 
 

@@ -230,3 +230,11 @@ def test_typo_phrasings_are_mostly_answered_outright():
     got less sure of easy text."""
     sure = [sid for sid, words, _ in EVERY_SYMPTOM if (m := match(words, SYMS)).symptom and m.symptom.id == sid]
     assert len(sure) >= 15, sure
+
+
+def test_model_files_stay_small():
+    from voldoctor import learned
+
+    size = learned.MODEL_PATH.stat().st_size + learned.WEIGHTS_PATH.stat().st_size
+    assert size < 2_000_000, size
+    assert learned.model().classes == sorted(SYMS) + ["other"]

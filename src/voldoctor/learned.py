@@ -1,14 +1,16 @@
 """The learned symptom matcher: a linear model over word and character n-grams.
 
 Trained by scripts/train_matcher.py (scikit-learn, at build time only) and shipped
-as model/matcher.json and model/matcher.weights. Here it runs in plain Python: the text is normalised,
-words missing from the model's vocabulary are corrected when one edit away from a
-known word, n-grams are counted, and the class scores are dot products.
+as model/matcher.json (vocabulary, idf, thresholds) and model/matcher.weights. Here
+it runs in plain Python: the text is normalised, words missing from the model's
+vocabulary are corrected when one edit away from a known word, n-grams are
+counted, and the class scores are dot products followed by a softmax.
 
 Speed: every feature's weights for all classes are packed into one Python int
 (one 32-bit field per class, offset to be non-negative), so a text's score is a
 sum of a few hundred ints, done in C by sum(map(...)), instead of a few thousand
-float additions. The file is read lazily, the first time free text needs it.
+float additions. The files are read the first time free text needs them, and a
+feature's weights are unpacked the first time a text uses it.
 """
 
 from __future__ import annotations

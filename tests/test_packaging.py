@@ -1,7 +1,8 @@
-"""The wheel carries the rules: a non-editable install into a fresh venv finds every one."""
+"""The wheel carries the rules and the matcher's model: a non-editable install into a fresh venv finds them."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -27,14 +28,21 @@ def test_wheel_install_finds_every_rule(tmp_path):
     subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True,
                    capture_output=True)
     probe = ("import voldoctor, voldoctor.rules as r; rs = r.load(); "
-             "print(voldoctor.__file__); print(r.bundled_rules_dir()); print(len(rs.rules), len(rs.symptoms))")
-    out = subprocess.run([str(py), "-c", probe], check=True, capture_output=True, text=True, cwd=tmp_path).stdout
-    where, rules_dir, counts = out.strip().splitlines()
+             "print(voldoctor.__file__); print(r.bundled_rules_dir()); print(len(rs.rules), len(rs.symptoms)); "
+             "from voldoctor import learned; from voldoctor.symptoms import match; m = learned.model(); "
+             "print(learned.MODEL_PATH); print(len(m.classes), match('my volume is not foundd', rs.symptoms).symptom.id)")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the installed wheel, not a source tree
+    out = subprocess.run([str(py), "-c", probe], check=True, capture_output=True, text=True, cwd=tmp_path,
+                         env=env).stdout
+    where, rules_dir, counts, model_path, model = out.strip().splitlines()
     assert where.startswith(str(venv)) and rules_dir.startswith(str(venv))
+    assert {"voldoctor/model/matcher.json", "voldoctor/model/matcher.weights"} <= set(names)
+    assert model_path.startswith(str(venv))
+    assert model == f"{len(rules.load().symptoms) + 1} volume-not-found"
     rs = rules.load()
     assert counts == f"{len(rs.rules)} {len(rs.symptoms)}"
     out = subprocess.run([str(venv / "bin" / "voldoctor"), "rules", "lint"], capture_output=True, text=True,
-                         cwd=tmp_path)
+                         cwd=tmp_path, env=env)
     assert out.returncode == 0 and out.stdout.startswith("ok:")
 
 

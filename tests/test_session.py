@@ -179,3 +179,18 @@ def test_a_superscript_digit_is_not_a_choice():
     assert "Which volume" in s.handle("volume not found").text
     r = s.handle("²")
     assert "went wrong on my side" not in r.text
+
+
+def test_not_a_volume_problem_is_said_so():
+    """A corpus row about another Docker problem, recognised as such: the conversation
+    says it is not a volume problem rather than guessing a volume cause."""
+    from voldoctor.render import NOT_VOLUMES
+    from voldoctor.symptoms import match
+
+    rows = [json.loads(l) for l in (Path(__file__).parent / "data" / "corpus.jsonl").read_text().splitlines()]
+    text = next(r["text"] for r in rows if r["category"] == "other" and match(r["text"], RS.symptoms).other
+                and "docker run" not in r["text"])
+    s, _ = talk(snapshot("path-mismatch"))
+    r = s.handle(text)
+    assert NOT_VOLUMES in r.text
+    assert s.pending is None or s.pending.kind == "symptom"

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from voldoctor import rules
-from voldoctor.symptoms import Names, extract, match
+from voldoctor.symptoms import Match, Names, extract, match
 
 SYMS = rules.load().symptoms
 PHRASINGS = Path(__file__).resolve().parent / "data" / "phrasings.jsonl"
+CORPUS = Path(__file__).resolve().parent / "data" / "corpus.jsonl"
 
 REAL_ERRORS = [
     ("Error response from daemon: get my_data: no such volume", "volume-not-found", {"volumes": ("my_data",)}),
@@ -29,6 +32,9 @@ REAL_ERRORS = [
     ('docker: permission denied while trying to connect to the Docker daemon socket at '
      'unix:///var/run/docker.sock: Post "http://%2Fvar%2Frun%2Fdocker.sock/v1.24/containers/create": dial unix '
      '/var/run/docker.sock: connect: permission denied.', "daemon-unreachable", {}),
+    ('service "web" refers to undefined volume app-data: invalid compose project', "volume-not-found",
+     {"volumes": ("app-data",)}),
+    ("Conflicting options: either specify --host or --context, not both", "daemon-unreachable", {}),
 ]
 
 
@@ -36,6 +42,7 @@ REAL_ERRORS = [
 def test_real_error_texts(text, sid, ents):
     m = match(text, SYMS)
     assert m.symptom is not None and m.symptom.id == sid and m.via == "error"
+    assert m.symptom.score == 100 and all(0 <= c.score <= 100 for c in m.candidates)
     for k, v in ents.items():
         got = getattr(m.entities, k)
         assert tuple(got[: len(v)]) == v, (k, got)
@@ -56,9 +63,16 @@ def test_learner_phrasings_with_typos(text, sid):
 
 def test_weak_match_returns_candidates_not_a_guess():
     m = match("volume problem", SYMS)
-    assert m.symptom is None
+    assert m.symptom is None and not m.other
     assert 2 <= len(m.candidates) <= 3
-    assert all(c.score >= 60 for c in m.candidates)
+    scores = [c.score for c in m.candidates]  # probabilities in percent, most likely first
+    assert scores == sorted(scores, reverse=True) and sum(scores) <= 100
+
+
+def test_vague_title_asks_instead_of_answering():
+    """A title that names no symptom gets a question, not a confident answer."""
+    for text in ("docker volume issue", "volume help", "problem with my container"):
+        assert match(text, SYMS).symptom is None, text
 
 
 def test_unrelated_text_matches_nothing():
@@ -138,8 +152,89 @@ def test_every_symptom_is_covered_here():
 
 @pytest.mark.parametrize("sid,words,error", EVERY_SYMPTOM, ids=[r[0] for r in EVERY_SYMPTOM])
 def test_every_symptom_with_a_typo_and_its_real_error(sid, words, error):
+    """The learner's words rank the symptom first (answered, or choice 1 of the
+    question when the model's probability is under its threshold); the real error
+    text is certain."""
     m = match(words, SYMS)
-    assert m.symptom is not None and m.symptom.id == sid, (m.symptom, m.candidates)
+    first = m.symptom or (m.candidates[0] if m.candidates else None)
+    assert first is not None and first.id == sid, (m.symptom, m.candidates)
+    if m.symptom is not None:
+        assert m.via == "model"
     if error:
         m = match(error, SYMS)
         assert m.symptom is not None and m.symptom.id == sid and m.via == "error"
+
+
+def test_text_around_a_pasted_command_is_read():
+    """Words after the command on its line, and the command's own shape, count;
+    a command pasted alone is left to the command reader."""
+    from voldoctor import engine
+
+    rs = rules.load()
+    m = engine.match_question('docker run -v "my data":/app busybox fails with "my data" includes invalid '
+                              'characters for a local volume name', rs)
+    assert m.symptom is not None and m.symptom.id == "invalid-volume-name" and m.via == "error"
+    assert engine.match_question("docker run -d -v my_data:/app/data docker/getting-started", rs) == Match(None, ())
+
+
+def test_platform_cues_and_typo_correction():
+    from voldoctor import learned
+
+    assert learned.cues("Docker Desktop on macOS, files under /Users/me") == ["__mac", "__desktop"]
+    assert "__wsl" in learned.cues("running in WSL2 with the code in /mnt/c/work")
+    assert "__rootless" in learned.cues("rootless docker, socket in /run/user/1000")
+    m = learned.model()
+    assert (m.fix("permision"), m.fix("deamon"), m.fix("volum")) == ("permission", "daemon", "volume")
+    assert m.fix("zzzzqqq") == "zzzzqqq"
+
+
+def test_error_prefilter_agrees_with_the_patterns():
+    """The one-search prefilter never hides an error pattern's hit (corpus texts and
+    every pattern's own example)."""
+    import re
+
+    from voldoctor import symptoms as S
+
+    texts = [json.loads(l)["text"] for l in CORPUS.read_text().splitlines() if l.strip()]
+    texts += [p.example for s in SYMS.values() for p in s.errors]
+    pre = S._any_error(tuple(p.regex for s in SYMS.values() for p in s.errors))
+    for t in texts:
+        each = any(re.search(p.regex, t, re.IGNORECASE) for s in SYMS.values() for p in s.errors)
+        assert each == bool(pre.search(t.lower())), t
+
+
+def test_matching_needs_neither_numpy_nor_sklearn():
+    code = ("import sys; from voldoctor import rules; from voldoctor.symptoms import match; "
+            "m = match('my data is gone after docker rm', rules.load().symptoms); "
+            "print(m.via, sorted(x for x in ('numpy', 'sklearn', 'scipy') if x in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split("[", 1)[1].strip() == "]", out
+
+
+def test_other_is_said_in_the_answer():
+    from voldoctor import engine, render
+
+    rs = rules.load()
+    rows = [json.loads(l) for l in CORPUS.read_text().splitlines() if l.strip()]
+    flagged = [r["text"] for r in rows if r["category"] == "other" and match(r["text"], SYMS).other]
+    assert flagged
+    a = engine.answer(flagged[0], rs, None)
+    assert a.match.symptom is None and a.match.other
+    assert render.NOT_VOLUMES in render.answer_text(a)
+    assert render.answer_json(a)["other"] is True and render.answer_json(a)["version"] == 1
+
+
+def test_typo_phrasings_are_mostly_answered_outright():
+    """The threshold is set for at most 1 wrong in 20 on real text; these plain
+    phrasings sit well above it (16 of 17 when measured), so a drop means the model
+    got less sure of easy text."""
+    sure = [sid for sid, words, _ in EVERY_SYMPTOM if (m := match(words, SYMS)).symptom and m.symptom.id == sid]
+    assert len(sure) >= 15, sure
+
+
+def test_model_files_stay_small():
+    from voldoctor import learned
+
+    size = learned.MODEL_PATH.stat().st_size + learned.WEIGHTS_PATH.stat().st_size
+    assert size < 2_000_000, size
+    assert learned.model().classes == sorted(SYMS) + ["other"]

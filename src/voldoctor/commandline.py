@@ -110,6 +110,19 @@ def command_line(text: str) -> Optional[str]:
     return line if line is not None and parse(line).error != NO_COMMAND else None
 
 
+def words_around(text: str) -> str:
+    """The text without its pasted docker command: what comes before it, what
+    follows on other lines, and the words that go on after it on its own line
+    ("docker run -v x:/data img fails with permission denied")."""
+    line = command_line(text)
+    if line is None:
+        return text
+    toks = line.split()
+    kept = _until_prose(toks[1:])
+    tail = " ".join(toks[1 + len(kept):]) if kept else ""
+    return text.replace(line, " " + tail + " ", 1)
+
+
 def parse(text: str) -> ParsedCommand:
     line = find(text)
     if line is None:

@@ -6,6 +6,7 @@ given the focus picker and returns a DaemonState (live or replayed).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -213,12 +214,22 @@ def supersede(diags: list[Diagnosis], ruleset: RuleSet) -> list[Diagnosis]:
     return out
 
 
+_PROSE_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
 def match_question(text: str, ruleset: RuleSet) -> Match:
-    """The symptom the words say. A pasted command is read as a command, not
-    as words describing a symptom, so it is left out of the matching."""
+    """The symptom the words say. A command pasted on its own is read as a
+    command, not as words describing a symptom, so nothing is matched. A command
+    inside words ("when I run docker run -v ... it says ...") is matched whole:
+    the words around it and the command's own shape (a -v option, $(pwd)) both
+    tell the symptom."""
     line = commandline.command_line(text)
-    words_only = text.replace(line, " ") if line else text
-    return match(words_only, ruleset.symptoms) if words_only.strip() else Match(None, ())
+    if line is None:
+        return match(text, ruleset.symptoms) if text.strip() else Match(None, ())
+    around = commandline.words_around(text)
+    if not any(w.lower() not in ("sudo", "docker") for w in _PROSE_WORD.findall(around)):
+        return Match(None, ())
+    return match(text, ruleset.symptoms)
 
 
 def answer(

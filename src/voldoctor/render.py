@@ -79,6 +79,7 @@ def answer_json(a: Answer) -> dict:
         "input": a.input,
         "symptom": {"id": m.symptom.id, "title": m.symptom.title, "score": m.symptom.score} if m.symptom else None,
         "candidates": [{"id": c.id, "title": c.title, "score": c.score} for c in m.candidates],
+        "other": m.other,
         "entities": {"volumes": list(a.entities.volumes), "containers": list(a.entities.containers),
                      "paths": list(a.entities.paths)},
         "diagnoses": [diagnosis_json(d) for d in a.diagnoses],
@@ -122,6 +123,10 @@ def _show(v: Any) -> str:
     return str(v)
 
 
+NOT_VOLUMES = ("This does not look like a Docker volume problem (it reads like another Docker problem: "
+               "networking, images, builds, ...); voldoctor knows volume and persistence problems only.")
+
+
 def answer_text(a: Answer, unicode: bool = True) -> str:
     m = a.match
     lines: list[str] = []
@@ -143,7 +148,12 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
         lines.append(f"Your command ({a.command.kind}), before you run it:")
         lines += [f"  - {safe(e)}" for e in a.effects]
     elif a.input.strip():
-        if m.candidates:
+        if m.other:
+            lines.append(NOT_VOLUMES)
+            if m.candidates:
+                lines.append("If it is about a volume after all, it may be:")
+                lines += [f"  {i}. {c.title} ({c.id}, score {c.score})" for i, c in enumerate(m.candidates, 1)]
+        elif m.candidates:
             lines.append("I am not sure what the problem is. Did you mean:")
             lines += [f"  {i}. {safe(c.title)} ({c.id}, score {c.score})" for i, c in enumerate(m.candidates, 1)]
             lines.append("Ask again in other words, or name the symptom, e.g.: voldoctor diagnose \"volume not found\"")

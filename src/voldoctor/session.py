@@ -17,7 +17,7 @@ from voldoctor import chat, commandline, engine, slash  # noqa: F401 - slash reg
 from voldoctor.engine import Answer
 from voldoctor.plan import ReadPlan
 from voldoctor.conversation import COMMANDS, FOLLOW_UP_CUTOFF, FOLLOW_UPS, Focus, Line, Pending, Reply
-from voldoctor.render import mark, safe
+from voldoctor.render import NOT_VOLUMES, mark, safe
 from voldoctor.rules import RuleSet
 from voldoctor.state import DaemonState
 from voldoctor.symptoms import Match
@@ -153,6 +153,15 @@ class Session:
         pasted = commandline.command_line(text) is not None
         if m.symptom is None and pasted:
             return self._present_command(text, m, src)
+        if m.symptom is None and m.other:
+            r = Reply().add(NOT_VOLUMES)
+            if not m.candidates:
+                return r.add("If it is about a volume after all, paste the error exactly as Docker printed it.", "dim")
+            self.pending = Pending("symptom", text, [c.id for c in m.candidates], m.candidates)
+            r.add("If it is about a volume after all, did you mean:")
+            for i, c in enumerate(m.candidates, 1):
+                r.add(f"  {i}. {c.title}")
+            return r.add("Answer with a number, or say it in other words.", "dim")
         if m.symptom is None:
             if not m.candidates:
                 return Reply().add("I could not tell which volume problem that is. Paste the error exactly as "

@@ -1,9 +1,10 @@
 """Text to ranked symptoms, plus the names and paths the text carries.
 
 Pasted error texts are recognised by the symptoms' own regular expressions
-(a hit is certain). Free text is scored with rapidfuzz against each symptom's
-phrases. A weak or ambiguous score is never turned into a guess: the caller
-gets the best candidates and asks.
+(a hit is certain). Other text goes to the learned matcher (learned.py), a linear
+model trained on real labelled text. A probability under the cross-validated
+threshold is never turned into a guess: the caller gets the best candidates and
+asks. The earlier rapidfuzz phrase scorer stays as phrase_match, for the bench.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ class Match:
     symptom: Optional[Candidate]
     candidates: tuple[Candidate, ...]
     entities: Entities = field(default_factory=Entities)
-    via: str = ""  # "error" (a known error text), "phrase", or "" when not confident
+    via: str = ""  # "error" (a known error text), "model" (the learned matcher is sure), or "" when not confident
+    other: bool = False  # the text is most likely a Docker problem that is not a volume problem
 
     @property
     def confident(self) -> bool:
@@ -134,17 +136,34 @@ def overlap_scores(text: str, symptoms: tuple[Symptom, ...]) -> dict[str, float]
     return {sid: 100.0 * sum(idf[w] for w in ws if w in v) / total for sid, v in vocab.items()}
 
 
-def score_all(text: str, symptoms: dict[str, Symptom]) -> tuple[list[Candidate], dict[str, Entities], dict[str, int]]:
-    """Every symptom's score for the text, highest first, with the entities
-    its error patterns captured and the ids whose error pattern matched."""
+PREFILTER_AFTER = 3  # compiling the prefilter costs about as much as 100 texts save: not for one question
+_calls: dict[tuple[str, ...], int] = {}
+
+
+@lru_cache(maxsize=16)
+def _any_error(regexes: tuple[str, ...]) -> re.Pattern:
+    """One pattern that matches where any error pattern does: most texts hold no
+    error text, and one search of the lower-cased text tells so quickly. Its
+    letters are lower-cased (escapes such as \\S kept), which spares IGNORECASE,
+    three times slower; a negated class of capitals would need it back."""
+    parts = [re.sub(r"\(\?P<\w+>", "(?:", rx) for rx in regexes]
+    lowered = [re.sub(r"(\\.)|([A-Z])", lambda m: m.group(1) or m.group(2).lower(), p) for p in parts]
+    body = "|".join("(?:%s)" % p for p in lowered) or "(?!)"
+    negated_capitals = any(re.search(r"\[\^[^\]]*[A-Z]", p) for p in parts)
+    return re.compile(body, re.IGNORECASE if negated_capitals else 0)
+
+
+def error_hits(text: str, symptoms: dict[str, Symptom]) -> tuple[dict[str, Entities], dict[str, int]]:
+    """Per symptom, the entities its error patterns captured, and the ids whose
+    error pattern matched (with the length of the longest hit)."""
     raw = text[:MAX_TEXT]
-    prepped = _prep(raw)
     found: dict[str, Entities] = {}
     certain: dict[str, int] = {}  # symptom id -> length of its longest error-pattern hit
-    scores: dict[str, float] = {}
-    syms = tuple(symptoms.values())
-    over = overlap_scores(raw, syms)
-    for (sid, phrases, keywords), sym in zip(_prepared(syms), syms):
+    regexes = tuple(p.regex for sym in symptoms.values() for p in sym.errors)
+    _calls[regexes] = n = _calls.get(regexes, 0) + 1
+    if n > PREFILTER_AFTER and not _any_error(regexes).search(raw.lower()):
+        return {sid: Entities() for sid in symptoms}, certain
+    for sid, sym in symptoms.items():
         ents = Entities()
         for pat in sym.errors:
             m = _compiled(pat.regex).search(raw)
@@ -160,6 +179,28 @@ def score_all(text: str, symptoms: dict[str, Symptom]) -> tuple[list[Candidate],
                     names=(g["name"].lstrip("/"),) if "name" in g else (),
                 ))
         found[sid] = ents
+    return found, certain
+
+
+def certain_hit(text: str, symptoms: dict[str, Symptom]) -> Optional[str]:
+    """The symptom whose error pattern the text holds, if any. Several patterns
+    can hit one pasted text ("permission denied while trying to connect to the
+    Docker daemon socket" holds a plain "permission denied"): the longest, most
+    specific hit wins."""
+    _, certain = error_hits(text, symptoms)
+    return max(certain, key=lambda sid: (certain[sid], sid)) if certain else None
+
+
+def score_all(text: str, symptoms: dict[str, Symptom]) -> tuple[list[Candidate], dict[str, Entities], dict[str, int]]:
+    """The earlier phrase scorer, kept for the accuracy bench: every symptom's
+    rapidfuzz phrase and keyword score for the text, highest first."""
+    raw = text[:MAX_TEXT]
+    prepped = _prep(raw)
+    found, certain = error_hits(text, symptoms)
+    scores: dict[str, float] = {}
+    syms = tuple(symptoms.values())
+    over = overlap_scores(raw, syms)
+    for (sid, phrases, keywords), sym in zip(_prepared(syms), syms):
         s = 100.0 if sid in certain else min(
             99.0, PHRASE_WEIGHT * phrase_score(prepped, phrases) + (1 - PHRASE_WEIGHT) * over[sid])
         scores[sid] = s
@@ -167,24 +208,61 @@ def score_all(text: str, symptoms: dict[str, Symptom]) -> tuple[list[Candidate],
     return [Candidate(sid, symptoms[sid].title, round(s)) for sid, s in ranked], found, certain
 
 
-def match(text: str, symptoms: dict[str, Symptom], names: Optional["Names"] = None) -> Match:
+def phrase_match(text: str, symptoms: dict[str, Symptom], names: Optional["Names"] = None) -> Match:
+    """The earlier matcher (error patterns, then phrase scores), for the bench."""
     ranked, found, certain = score_all(text, symptoms)
     names = names or Names()
     ents = extract(text, names)
     offered = tuple(c for c in ranked if c.score >= WEAK)[:3]
     if certain:
-        # Several error patterns can hit one pasted text ("permission denied
-        # while trying to connect to the Docker daemon socket" holds a plain
-        # "permission denied"): the longest, most specific hit wins.
         best = max(certain, key=lambda sid: (certain[sid], sid))
         top = next(c for c in ranked if c.id == best)
         ents = found[best].merged(ents)
         return Match(top, tuple(c for c in ranked if c.score >= WEAK and c.id != top.id)[:3], ents, "error")
-    # Near-exact wording needs a smaller lead to be taken as the answer.
     lead = MARGIN if not ranked or ranked[0].score < NEAR_EXACT else MARGIN // 2 + 1
     if ranked and ranked[0].score >= STRONG and (len(ranked) < 2 or ranked[0].score - ranked[1].score >= lead):
         return Match(ranked[0], offered[1:], ents, "phrase")
     return Match(None, offered, ents, "")
+
+
+def match(text: str, symptoms: dict[str, Symptom], names: Optional["Names"] = None, *,
+          model=None) -> Match:
+    """The symptom the text says. A known error text is certain ("error"). Otherwise
+    the learned model ranks the symptoms; its first choice is the answer ("model")
+    only when its probability clears the threshold chosen by cross-validation and
+    it is a volume symptom. Else the best candidates come back for a question, and
+    `other` is set when the text most likely is a Docker problem outside volumes."""
+    from voldoctor import learned  # imported (and its model read) only when text is matched
+
+    found, certain = error_hits(text, symptoms)
+    ents = extract(text, names or Names())
+    best = max(certain, key=lambda sid: (certain[sid], sid)) if certain else None
+    ranked = _ranked(text, model or learned.model)
+    mdl = model or (learned.model() if ranked else None)
+    floor = mdl.min_candidate if mdl else 1.0
+    offered = [Candidate(sid, symptoms[sid].title, round(100 * p)) for sid, p in ranked
+               if sid in symptoms and p >= floor]
+    if best is not None:
+        others = sorted((sid for sid in certain if sid != best), key=lambda sid: (-certain[sid], sid))
+        cands = [Candidate(sid, symptoms[sid].title, 100) for sid in others]
+        cands += [c for c in offered if c.id != best and c.id not in certain]
+        return Match(Candidate(best, symptoms[best].title, 100), tuple(cands[:3]), found[best].merged(ents), "error")
+    if not ranked or ranked[0][1] < mdl.nothing_below:  # nothing the model can tell apart
+        return Match(None, (), ents, "")
+    (top, p1), p2 = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0.0)
+    sure = p1 >= mdl.threshold and p1 - p2 >= mdl.margin
+    if top == "other":
+        return Match(None, tuple(offered[:3]), ents, "", other=p1 >= mdl.other_threshold)
+    if sure and top in symptoms:
+        return Match(offered[0], tuple(offered[1:4]), ents, "model")
+    return Match(None, tuple(offered[:3]), ents, "")
+
+
+def _ranked(text: str, model) -> list[tuple[str, float]]:
+    """The model's ranking; `model` is a Model or the function that loads one."""
+    if not any(ch.isalpha() for ch in text):
+        return []
+    return (model if hasattr(model, "probabilities") else model()).probabilities(text)
 
 
 @dataclass(frozen=True)
@@ -234,6 +312,7 @@ def extract(text: str, names: Names) -> Entities:
         if not p.startswith(("/var/run/docker", "/run/docker")) and len(p) > 1:
             paths.append(p.rstrip(".,;:"))
     conts = [t for t in tokens if t in names.containers]
-    conts += [t for t in tokens if len(t) >= 6 and re.fullmatch(r"[0-9a-f]+", t)
-              and any(i.startswith(t) for i in names.container_ids)]
+    if names.container_ids:
+        conts += [t for t in tokens if len(t) >= 6 and re.fullmatch(r"[0-9a-f]+", t)
+                  and any(i.startswith(t) for i in names.container_ids)]
     return Entities(tuple(dict.fromkeys(vols)), tuple(dict.fromkeys(sorted(conts))), tuple(dict.fromkeys(paths)))

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import some_daemon  # noqa: E402
+from support.dockerd import some_daemon  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 

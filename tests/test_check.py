@@ -12,8 +12,7 @@ import time
 
 import pytest
 
-from conftest import as_nobody, busy_port
-from test_daemon import _server
+from support import as_nobody, busy_port, fake_daemon, free_port, snapshot
 from voldoctor import check
 
 LABEL = {"label": "io.voldoctor.probe=1"}
@@ -23,18 +22,12 @@ LABEL = {"label": "io.voldoctor.probe=1"}
 def profile(tmp_path):
     def make(**kw):
         p = tmp_path / "lab.toml"
-        base = {"image": "vdt-busybox:latest", "port": _free_port(), "volume": "my-data", "path": "/app/data"}
+        base = {"image": "vdt-busybox:latest", "port": free_port(), "volume": "my-data", "path": "/app/data"}
         base.update(kw)
         p.write_text("\n".join(f"{k} = {json.dumps(v)}" for k, v in base.items()) + "\n")
         return str(p)
 
     return make
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _by_id(out):
@@ -104,14 +97,10 @@ def test_hung_daemon_is_a_timeout_failure(cli_json, tmp_path, profile):
         stop.wait(30)
         conn.close()
 
-    srv, stop, t = _server(path, hang)
-    try:
+    with fake_daemon(path, hang):
         t0 = time.monotonic()
         code, out = cli_json("check", "--host", f"unix://{path}", "--timeout", "1", "--lab", profile())
         took = time.monotonic() - t0
-    finally:
-        stop.set()
-        srv.close()
     assert code == 1 and took < 2.5
     assert "did not answer within 1s" in _by_id(out)["daemon"]["message"]
 
@@ -148,7 +137,6 @@ def test_bad_lab_profile(cli, tmp_path):
 
 
 def test_replay_skips_what_needs_a_live_daemon(cli_json, tmp_path, profile):
-    from test_session import snapshot
     from voldoctor import state as st
 
     snap = tmp_path / "s.json"

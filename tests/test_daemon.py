@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import PrivateDaemon, as_nobody
+from support import as_nobody, fake_daemon
+from support.dockerd import PrivateDaemon
 from voldoctor import daemon
 
 
@@ -123,26 +123,6 @@ def test_plain_file_is_not_a_socket(cli_json, tmp_path):
     assert str(path) in out["diagnoses"][0]["message"]
 
 
-def _server(path: Path, handler):
-    srv = socket.socket(socket.AF_UNIX)
-    srv.bind(str(path))
-    srv.listen(8)
-    stop = threading.Event()
-
-    def loop():
-        srv.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = srv.accept()
-            except OSError:
-                continue
-            handler(conn, stop)
-
-    t = threading.Thread(target=loop, daemon=True)
-    t.start()
-    return srv, stop, t
-
-
 def test_hung_daemon_times_out_within_the_limit(cli_json, tmp_path):
     path = tmp_path / "docker.sock"
 
@@ -150,13 +130,9 @@ def test_hung_daemon_times_out_within_the_limit(cli_json, tmp_path):
         stop.wait(30)
         conn.close()
 
-    srv, stop, t = _server(path, hang)
     t0 = time.monotonic()
-    try:
+    with fake_daemon(path, hang):
         code, out = _diag(cli_json, f"unix://{path}", timeout="1.5")
-    finally:
-        stop.set()
-        srv.close()
     took = time.monotonic() - t0
     assert code == 3 and out["daemon"]["error"]["kind"] == "timeout"
     assert out["diagnoses"][0]["rule"] == "daemon-not-responding"
@@ -174,12 +150,8 @@ def test_garbage_answers(cli_json, tmp_path, reply):
         finally:
             conn.close()
 
-    srv, stop, t = _server(path, garbage)
-    try:
+    with fake_daemon(path, garbage):
         code, out = _diag(cli_json, f"unix://{path}")
-    finally:
-        stop.set()
-        srv.close()
     assert code == 3
     assert out["daemon"]["error"]["kind"] == "not-docker", out["daemon"]
     assert out["diagnoses"][0]["rule"] == "daemon-endpoint-wrong"

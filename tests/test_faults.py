@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import REQUIRE, PrivateDaemon, build_images
+from support.dockerd import REQUIRE, PrivateDaemon, build_images
 from voldoctor import daemon, rules
 from voldoctor.session import Session
 

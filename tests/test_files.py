@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from test_session import snapshot, talk
+from support import snapshot, talk
 from voldoctor import files, repl, state as st
 
 def _mode(p: Path) -> int:

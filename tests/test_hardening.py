@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from test_session import snapshot, talk
+from support import snapshot, talk
 from voldoctor import commandline, engine, rules
 from voldoctor.engine import fill
 from voldoctor.symptoms import Match, match

@@ -4,7 +4,6 @@ a line must run exactly the command meant, whatever those values hold."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voldoctor import engine, probes, rules, shellquote
+from voldoctor import engine, rules, shellquote
 from voldoctor.facts import FACTS
 from voldoctor.rules import TEMPLATE_RE
 

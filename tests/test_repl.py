@@ -14,7 +14,7 @@ from prompt_toolkit.application import create_app_session
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from test_session import snapshot, talk
+from support import snapshot, talk
 from voldoctor import repl
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from test_session import snapshot, talk
+from support import snapshot, talk
 from voldoctor import report, rules
 
 RS = rules.load()

@@ -8,13 +8,11 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from test_daemon import _server
+from support import fake_daemon
 
 ENV = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
 
@@ -48,12 +46,8 @@ def test_dribbling_daemon_is_cut_off_at_the_timeout(tmp_path):
             time.sleep(0.05)
         conn.close()
 
-    srv, stop, t = _server(path, dribble)
-    try:
+    with fake_daemon(path, dribble):
         p = vd("diagnose", "--json", "--host", f"unix://{path}", "--timeout", "2", "volume not found", timeout=40)
-    finally:
-        stop.set()
-        srv.close()
     out = json.loads(p.stdout)
     assert p.returncode == 3 and out["daemon"]["error"]["kind"] == "timeout", p.stdout + p.stderr
 
@@ -75,12 +69,8 @@ def test_dribbling_headers_are_cut_off_too(tmp_path):
             time.sleep(0.05)
         conn.close()
 
-    srv, stop, t = _server(path, dribble)
-    try:
+    with fake_daemon(path, dribble):
         p = vd("snapshot", "--host", f"unix://{path}", "--timeout", "2", timeout=40)
-    finally:
-        stop.set()
-        srv.close()
     assert p.returncode == 3 and "did not answer within 2s" in p.stderr and "Traceback" not in p.stderr
 
 
@@ -100,12 +90,8 @@ def test_endless_answer_is_an_error_naming_the_endpoint(tmp_path):
             pass
         conn.close()
 
-    srv, stop, t = _server(path, endless)
-    try:
+    with fake_daemon(path, endless):
         p = vd("diagnose", "--json", "--host", f"unix://{path}", "--timeout", "30", "volume not found", timeout=60)
-    finally:
-        stop.set()
-        srv.close()
     out = json.loads(p.stdout)
     err = out["daemon"]["error"]
     assert p.returncode == 3 and err["kind"] == "too-large", err
@@ -138,7 +124,7 @@ def test_deeply_nested_snapshot_is_one_line(tmp_path):
 
 
 def test_summarize_lists_a_deep_file_and_summarises_the_rest(tmp_path):
-    from test_session import snapshot
+    from support import snapshot
     from voldoctor import state
 
     good = tmp_path / "good.json"

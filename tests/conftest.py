@@ -6,7 +6,7 @@ the machine's default daemon. DOCKER_HOST, when the environment gives it, is
 used instead.
 
 Hypothesis runs under the profile HYPOTHESIS_PROFILE names: "dev" (the
-default: a few dozen examples per fuzz test, for a quick run) or "ci" (the
+default: at most 50 examples per fuzz test, for a quick run) or "ci" (the
 full counts each test names; .ci/run selects it). pytest's own
 --hypothesis-profile option overrides both.
 """
@@ -25,7 +25,7 @@ from support.dockerd import IMAGES, REQUIRE, Lab, PrivateDaemon, build_images
 
 _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large]
 settings.register_profile("ci", deadline=None, suppress_health_check=_QUIET, print_blob=True)
-settings.register_profile("dev", max_examples=30, deadline=None, suppress_health_check=_QUIET)
+settings.register_profile("dev", max_examples=50, deadline=None, suppress_health_check=_QUIET)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 # Children (`python -m voldoctor`, the fix commands) run the tree under test

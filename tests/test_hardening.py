@@ -12,20 +12,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from support import snapshot, talk
+from support import fuzz, snapshot, talk
 from voldoctor import commandline, engine, rules
 from voldoctor.engine import fill
 from voldoctor.symptoms import Match, match
 
 RS = rules.load()
 SRC = Path(__file__).resolve().parent.parent / "src" / "voldoctor"
-def fuzz(n: int):
-    """Enough examples to matter, bounded by count (and so by time), never skipped."""
-    return settings(max_examples=n, deadline=None, derandomize=False,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # ------------------------------------------------------------ strategies
 

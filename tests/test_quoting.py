@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from support import fuzz
 from voldoctor import engine, rules, shellquote
 from voldoctor.facts import FACTS
 from voldoctor.rules import TEMPLATE_RE
@@ -136,7 +137,7 @@ HOSTILE_CHARS = st.text(alphabet=st.sampled_from(list("ab /.-_'\"`$;&|<>(){}[]\\
                         max_size=24).filter(lambda v: not v.endswith("\n"))
 
 
-@settings(max_examples=150, deadline=None)
+@fuzz(150)
 @given(HOSTILE_CHARS)
 def test_fuzzed_names_read_back_through_sh_and_sh_c(value):
     plain = shellquote.word(value)

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from support import as_nobody, busy_port, fake_daemon, free_port, snapshot
+from support import as_nobody, busy_port, fake_daemon, free_port, hang, hang_guard, snapshot
 from voldoctor import check
 
 LABEL = {"label": "io.voldoctor.probe=1"}
@@ -79,10 +79,8 @@ def test_leftover_volume_is_information(on_daemon, cli_json, profile, lab):
     assert code == 0 and c["status"] == "pass" and "volume my-data" in c["message"]
 
 
-def test_daemon_down_fails_fast_and_skips_children(cli_json, tmp_path, profile):
-    t0 = time.monotonic()
+def test_daemon_down_fails_and_skips_children(cli_json, tmp_path, profile):
     code, out = cli_json("check", "--host", f"unix://{tmp_path}/none.sock", "--lab", profile())
-    assert time.monotonic() - t0 < 3
     c = _by_id(out)
     assert code == 1 and c["socket"]["status"] == "fail" and "no socket" in c["socket"]["message"]
     assert c["socket"]["fix"]
@@ -91,18 +89,15 @@ def test_daemon_down_fails_fast_and_skips_children(cli_json, tmp_path, profile):
 
 
 def test_hung_daemon_is_a_timeout_failure(cli_json, tmp_path, profile):
+    """A daemon that accepts and never answers: the daemon check fails with
+    the timeout (bench/deadlines.py measures how soon)."""
     path = tmp_path / "docker.sock"
-
-    def hang(conn, stop):
-        stop.wait(30)
-        conn.close()
-
-    with fake_daemon(path, hang):
-        t0 = time.monotonic()
+    with fake_daemon(path, hang) as stop, hang_guard(stop.set):
         code, out = cli_json("check", "--host", f"unix://{path}", "--timeout", "1", "--lab", profile())
-        took = time.monotonic() - t0
-    assert code == 1 and took < 2.5
-    assert "did not answer within 1s" in _by_id(out)["daemon"]["message"]
+    c = _by_id(out)
+    assert code == 1 and c["daemon"]["status"] == "fail"
+    assert "did not answer within 1s" in c["daemon"]["message"]
+    assert c["roundtrip"]["status"] == "skip"
 
 
 @pytest.mark.live

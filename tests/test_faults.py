@@ -9,10 +9,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
+from support import hang_guard, voldoctor
 from support.dockerd import REQUIRE, PrivateDaemon, build_images
 from voldoctor import daemon, rules
 from voldoctor.session import Session
@@ -53,37 +53,34 @@ def _session(host: str, timeout: float = 2.0) -> Session:
 
 
 def _cli(host, *argv, timeout=60):
-    env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
-    env["DOCKER_HOST"] = host
-    t0 = time.monotonic()
-    p = subprocess.run([sys.executable, "-m", "voldoctor", *argv], env=env, capture_output=True, text=True,
-                       timeout=timeout)
-    return p, time.monotonic() - t0
+    """voldoctor as a child process on host; the timeout only guards against a hang."""
+    return voldoctor(*argv, env={"DOCKER_HOST": host}, timeout=timeout)
 
 
 def test_frozen_daemon(own_daemon):
+    """A frozen daemon is a timeout for diagnose, check and the conversation;
+    each returns on its own (bench/deadlines.py measures how soon)."""
     host = own_daemon.host
     s = _session(host)
     s.handle("volume not found")
     assert s.state.reachable
     os.kill(own_daemon.pid, signal.SIGSTOP)
     try:
-        p, took = _cli(host, "diagnose", "--timeout", "2", "--json", "volume not found")
+        p = _cli(host, "diagnose", "--timeout", "2", "--json", "volume not found", timeout=30)
         out = json.loads(p.stdout)
-        assert p.returncode == 3 and took < 2 + 1 + 1.5  # the timeout, a second, and Python's start-up
+        assert p.returncode == 3, p.stderr
         assert out["daemon"]["error"]["kind"] == "timeout"
         assert out["diagnoses"][0]["rule"] == "daemon-not-responding"
         assert "did not answer" in out["diagnoses"][0]["message"]
 
-        p, took = _cli(host, "check", "--timeout", "2", "--json", "--skip", "lab-port")
+        p = _cli(host, "check", "--timeout", "2", "--json", "--skip", "lab-port", timeout=30)
         out = json.loads(p.stdout)
         st = {c["id"]: c for c in out["checks"]}
-        assert p.returncode == 1 and took < 2 + 1 + 1.5
+        assert p.returncode == 1, p.stderr
         assert st["daemon"]["status"] == "fail" and "did not answer" in st["daemon"]["message"]
 
-        t0 = time.monotonic()
-        r = s.handle("permission denied")
-        assert time.monotonic() - t0 < 2 + 1
+        with hang_guard(lambda: os.kill(own_daemon.pid, signal.SIGCONT)):
+            r = s.handle("permission denied")
         assert "did not answer" in r.text
     finally:
         os.kill(own_daemon.pid, signal.SIGCONT)
@@ -127,7 +124,7 @@ def test_daemon_dies_during_round_trip_and_next_run_cleans_up(own_daemon, tmp_pa
 
     api = docker.APIClient(base_url=host, version="auto", timeout=30)
     try:
-        p, _ = _cli(host, "check", "--lab", str(lab), "--only", "scratch-volume", "--json")
+        p = _cli(host, "check", "--lab", str(lab), "--only", "scratch-volume", "--json")
         assert p.returncode == 0, p.stdout + p.stderr
         assert api.containers(all=True, filters=LABEL) == []
         assert (api.volumes(filters=LABEL) or {}).get("Volumes") in (None, [])
@@ -171,5 +168,5 @@ def test_daemon_freezes_during_round_trip(own_daemon, tmp_path):
     assert "Traceback" not in err, err
     assert proc.returncode == 1, (out, err)
     assert "[x]" in out and out.splitlines()[-1].startswith("Summary: ") and "not ready" in out.splitlines()[-1], out
-    p, _ = _cli(host, "check", "--lab", str(lab), "--only", "scratch-volume", "--json")
+    p = _cli(host, "check", "--lab", str(lab), "--only", "scratch-volume", "--json")
     assert p.returncode == 0, p.stdout + p.stderr

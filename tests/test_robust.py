@@ -4,7 +4,6 @@ answers bounded in size."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,41 +11,19 @@ import time
 
 import pytest
 
-from support import fake_daemon
+from support import (dribbling_body, dribbling_headers, endless, fake_daemon, subprocess_env,
+                     voldoctor)
 
-ENV = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
-
-
-def vd(*argv, env=None, timeout=60):
-    return subprocess.run([sys.executable, "-m", "voldoctor", *argv], env={**ENV, **(env or {})},
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def _headers(extra: bytes = b"") -> bytes:
-    return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nApi-Version: 1.41\r\n" + extra)
+ENV = subprocess_env()
+vd = voldoctor  # the timeout each call passes only guards against a hang
 
 
 @pytest.mark.faults
 def test_dribbling_daemon_is_cut_off_at_the_timeout(tmp_path):
-    """One byte every 50 ms: each read is quick, the whole answer is not. The
-    subprocess limit below is only a guard against a hang."""
+    """One byte every 50 ms: each read is quick, the whole answer (minutes of
+    it) is not. bench/deadlines.py measures how close to --timeout it ends."""
     path = tmp_path / "docker.sock"
-    body = json.dumps({"ApiVersion": "1.41", "Version": "20.10", "Pad": "x" * 5000}).encode()
-    reply = _headers(b"Content-Length: %d\r\n\r\n" % len(body)) + body
-
-    def dribble(conn, stop):
-        conn.recv(65536)
-        for i in range(len(reply)):
-            if stop.is_set():
-                break
-            try:
-                conn.sendall(reply[i:i + 1])
-            except OSError:
-                break
-            time.sleep(0.05)
-        conn.close()
-
-    with fake_daemon(path, dribble):
+    with fake_daemon(path, dribbling_body()):
         p = vd("diagnose", "--json", "--host", f"unix://{path}", "--timeout", "2", "volume not found", timeout=40)
     out = json.loads(p.stdout)
     assert p.returncode == 3 and out["daemon"]["error"]["kind"] == "timeout", p.stdout + p.stderr
@@ -55,21 +32,7 @@ def test_dribbling_daemon_is_cut_off_at_the_timeout(tmp_path):
 @pytest.mark.faults
 def test_dribbling_headers_are_cut_off_too(tmp_path):
     path = tmp_path / "docker.sock"
-
-    def dribble(conn, stop):
-        conn.recv(65536)
-        head = _headers() + b"X-Pad: " + b"y" * 4000
-        for i in range(len(head)):
-            if stop.is_set():
-                break
-            try:
-                conn.sendall(head[i:i + 1])
-            except OSError:
-                break
-            time.sleep(0.05)
-        conn.close()
-
-    with fake_daemon(path, dribble):
+    with fake_daemon(path, dribbling_headers()):
         p = vd("snapshot", "--host", f"unix://{path}", "--timeout", "2", timeout=40)
     assert p.returncode == 3 and "did not answer within 2s" in p.stderr and "Traceback" not in p.stderr
 
@@ -77,19 +40,6 @@ def test_dribbling_headers_are_cut_off_too(tmp_path):
 @pytest.mark.faults
 def test_endless_answer_is_an_error_naming_the_endpoint(tmp_path):
     path = tmp_path / "docker.sock"
-
-    def endless(conn, stop):
-        conn.recv(65536)
-        try:
-            conn.sendall(_headers(b"Transfer-Encoding: chunked\r\n\r\n"))
-            chunk = b"[" * 65536
-            frame = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
-            while not stop.is_set():
-                conn.sendall(frame)
-        except OSError:
-            pass
-        conn.close()
-
     with fake_daemon(path, endless):
         p = vd("diagnose", "--json", "--host", f"unix://{path}", "--timeout", "30", "volume not found", timeout=60)
     out = json.loads(p.stdout)

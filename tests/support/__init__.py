@@ -4,6 +4,7 @@
 - fake_daemon(): a unix socket served by a handler, for daemons that misbehave
 - busy_port(), free_port(), as_nobody(), run_cli(), run_json(), voldoctor()
 - wait_until(): poll for a state, up to a bound, instead of sleeping
+- hang_guard(): fail (and unblock) a call that is still running after a generous bound
 - fuzz(): a hypothesis test, full size under the "ci" profile, small under "dev"
 
 The Docker harness (a private dockerd, the test images, Lab) is in
@@ -91,6 +92,30 @@ def wait_until(predicate: Callable[[], T], timeout: float = 30.0, interval: floa
         time.sleep(interval)
 
 
+@contextlib.contextmanager
+def hang_guard(release: Callable[[], object], seconds: float = 30.0):
+    """For a block that must return on its own (a timeout that must fire):
+    if it is still running after `seconds`, call release() (which must make
+    it return: stop a fake daemon, thaw a frozen one) and fail. The bound is
+    a hang guard, far above any deadline, not a claim about speed: bench/
+    measures how long such calls take."""
+    fired = threading.Event()
+
+    def fire():
+        fired.set()
+        release()
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+    if fired.is_set():
+        raise AssertionError(f"still running after {seconds}s: the hang guard released it")
+
+
 # ------------------------------------------------------------ fake daemons and ports
 
 
@@ -121,18 +146,26 @@ def fake_daemon(path: Path, handler):
         srv.close()
 
 
+# Handlers for fake_daemon: the ways a daemon can misbehave. bench/deadlines.py
+# times voldoctor against the same ones.
+
+
 def hang(conn, stop):
-    """A fake daemon's handler that accepts and never answers."""
+    """Accepts and never answers."""
     stop.wait(60)
     conn.close()
 
 
-def dribbler(reply: bytes, every: float = 0.05, first_read: bool = True):
-    """A handler that sends reply one byte every `every` seconds."""
+def http_headers(extra: bytes = b"") -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nApi-Version: 1.41\r\n" + extra
+
+
+def dribbler(reply: bytes, every: float = 0.05):
+    """Reads the request, then sends reply one byte every `every` seconds:
+    each read is quick, the whole answer is not."""
 
     def handler(conn, stop):
-        if first_read:
-            conn.recv(65536)
+        conn.recv(65536)
         for i in range(len(reply)):
             if stop.is_set():
                 break
@@ -146,8 +179,29 @@ def dribbler(reply: bytes, every: float = 0.05, first_read: bool = True):
     return handler
 
 
-def http_headers(extra: bytes = b"") -> bytes:
-    return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nApi-Version: 1.41\r\n" + extra
+def dribbling_body():
+    """A whole, valid /version answer, one byte every 50 ms (about 5 minutes of it)."""
+    body = json.dumps({"ApiVersion": "1.41", "Version": "20.10", "Pad": "x" * 5000}).encode()
+    return dribbler(http_headers(b"Content-Length: %d\r\n\r\n" % len(body)) + body)
+
+
+def dribbling_headers():
+    """Headers that never end, one byte every 50 ms."""
+    return dribbler(http_headers() + b"X-Pad: " + b"y" * 4000)
+
+
+def endless(conn, stop):
+    """Reads the request, then sends a chunked answer that never ends, as fast as it can."""
+    conn.recv(65536)
+    try:
+        conn.sendall(http_headers(b"Transfer-Encoding: chunked\r\n\r\n"))
+        chunk = b"[" * 65536
+        frame = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
+        while not stop.is_set():
+            conn.sendall(frame)
+    except OSError:
+        pass
+    conn.close()
 
 
 @contextlib.contextmanager

@@ -45,7 +45,8 @@ def timed(cmd, env) -> float:
 
 def main():
     with some_daemon() as host:
-        env = {**os.environ, "DOCKER_HOST": host}
+        env = {**os.environ, "DOCKER_HOST": host,  # the tree under test, not an installed copy
+               "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])}
         vd = [sys.executable, "-m", "voldoctor", "check", "--skip", "roundtrip", "roundtrip-nonroot"]
         sh = ["sh", "-c", SCRIPT]
         timed(vd, env), timed(sh, env)  # warm caches

@@ -122,10 +122,11 @@ def hang_guard(release: Callable[[], object], seconds: float = 30.0):
 @contextlib.contextmanager
 def fake_daemon(path: Path, handler):
     """Serve a unix socket at path for the block: each connection goes to
-    handler(conn, stop), one at a time; stop is set when the block ends."""
+    handler(conn, stop) in a thread of its own (a hung one does not hold up
+    the next); stop is set when the block ends."""
     srv = socket.socket(socket.AF_UNIX)
     srv.bind(str(path))
-    srv.listen(8)
+    srv.listen(64)
     stop = threading.Event()
 
     def loop():
@@ -135,7 +136,8 @@ def fake_daemon(path: Path, handler):
                 conn, _ = srv.accept()
             except OSError:
                 continue
-            handler(conn, stop)
+            conn.settimeout(None)
+            threading.Thread(target=handler, args=(conn, stop), daemon=True).start()
 
     t = threading.Thread(target=loop, daemon=True)
     t.start()

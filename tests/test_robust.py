@@ -4,6 +4,7 @@ answers bounded in size."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -97,6 +98,17 @@ def test_deeply_nested_toml_rule_is_one_line(tmp_path):
         assert "deep.toml" in p.stdout + p.stderr
 
 
+def _before_voldoctor(err: str) -> bool:
+    """The interrupt landed before voldoctor could take Ctrl-C over: in the
+    interpreter's own start-up (site, runpy, importlib's locks) or in the
+    `import signal` on the first line of voldoctor/__main__.py. No frame of
+    the traceback is in voldoctor's code past that line; Python prints those
+    itself."""
+    frames = re.findall(r'File "([^"]+)", line (\d+)', err)
+    ours = [(f, n) for f, n in frames if "voldoctor" in f and not (f.endswith("__main__.py") and n == "1")]
+    return "Traceback" in err and not ours
+
+
 def test_ctrl_c_while_starting_prints_no_traceback():
     """Interrupt at several moments of start-up; never a traceback."""
     for delay in (0.0, 0.01, 0.02, 0.04, 0.07, 0.1, 0.15):
@@ -105,7 +117,7 @@ def test_ctrl_c_while_starting_prints_no_traceback():
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
-        if "init_import_site" in err:
-            continue  # the interpreter's own start-up, before any of voldoctor runs
+        if _before_voldoctor(err):
+            continue
         assert "Traceback" not in err, (delay, err)
         assert proc.returncode in (0, 1, 130, -signal.SIGINT), (delay, proc.returncode, err)

@@ -21,9 +21,18 @@ pytestmark = [pytest.mark.live, pytest.mark.faults]
 LABEL = {"label": "io.voldoctor.probe=1"}
 
 
-@pytest.fixture
-def own_daemon(daemon_host):
-    """A private daemon only this test may freeze, kill and restart."""
+def _thaw(d: PrivateDaemon) -> None:
+    if d.proc is not None:
+        try:
+            os.kill(d.pid, signal.SIGCONT)
+        except (ProcessLookupError, OSError):
+            pass
+
+
+@pytest.fixture(scope="module")
+def faults_daemon(daemon_host):
+    """A private daemon of this module's own (never the one the other tests
+    use), started once: its tests freeze, kill and restart it."""
     import docker
 
     d = PrivateDaemon()
@@ -34,17 +43,29 @@ def own_daemon(daemon_host):
         if REQUIRE:
             pytest.fail(f"could not start a second private dockerd: {e}")
         pytest.skip(f"could not start a second private dockerd: {e}")
-    api = docker.APIClient(base_url=d.host, version="auto", timeout=60)
-    build_images(api)
-    api.close()
+    try:
+        api = docker.APIClient(base_url=d.host, version="auto", timeout=60)
+        build_images(api)
+        api.close()
+        yield d
+    finally:
+        _thaw(d)
+        d.stop()
+
+
+@pytest.fixture
+def own_daemon(faults_daemon):
+    """The module's daemon, thawed and running when the test starts, which
+    the test may freeze, stop and restart."""
+    d = faults_daemon
+    _thaw(d)
+    if d.proc is None or d.proc.poll() is not None:
+        d.proc = None
+        d.start()
     try:
         yield d
     finally:
-        try:
-            os.kill(d.pid, signal.SIGCONT)
-        except (ProcessLookupError, OSError, AttributeError):
-            pass
-        d.stop()
+        _thaw(d)
 
 
 def _session(host: str, timeout: float = 2.0) -> Session:

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import some_daemon  # noqa: E402
+from support.dockerd import some_daemon  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 
@@ -45,7 +45,8 @@ def timed(cmd, env) -> float:
 
 def main():
     with some_daemon() as host:
-        env = {**os.environ, "DOCKER_HOST": host}
+        env = {**os.environ, "DOCKER_HOST": host,  # the tree under test, not an installed copy
+               "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])}
         vd = [sys.executable, "-m", "voldoctor", "check", "--skip", "roundtrip", "roundtrip-nonroot"]
         sh = ["sh", "-c", SCRIPT]
         timed(vd, env), timed(sh, env)  # warm caches

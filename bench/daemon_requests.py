@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import IMAGES, Lab, build_images, some_daemon  # noqa: E402
+from support.dockerd import IMAGES, Lab, build_images, some_daemon  # noqa: E402
 from voldoctor import daemon, engine, rules  # noqa: E402
 
 QUESTIONS = ["data not persisting", "data in /app/data is gone after docker rm", "volume not found"]

@@ -5,6 +5,7 @@ captured snapshots in tests/data/snapshots)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -35,8 +36,10 @@ def main():
         report.summarize(paths, rs)
         inproc = time.perf_counter() - t0
         t0 = time.perf_counter()
+        env = {**os.environ,  # the tree under test, not an installed copy
+               "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])}
         subprocess.run([sys.executable, "-m", "voldoctor", "summarize", *paths], check=True,
-                       stdout=subprocess.DEVNULL)
+                       stdout=subprocess.DEVNULL, env=env)
         whole = time.perf_counter() - t0
     print(f"summarize {N} reports: {inproc * 1000:.0f} ms in-process, {whole * 1000:.0f} ms as a command")
 

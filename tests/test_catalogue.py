@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import busy_port
-from test_session import snapshot
+from support import busy_port, snapshot
 from voldoctor import commandline, engine, rules
 from voldoctor.symptoms import match
 

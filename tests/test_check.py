@@ -12,8 +12,7 @@ import time
 
 import pytest
 
-from conftest import as_nobody, busy_port
-from test_daemon import _server
+from support import as_nobody, busy_port, fake_daemon, free_port, hang, hang_guard, snapshot
 from voldoctor import check
 
 LABEL = {"label": "io.voldoctor.probe=1"}
@@ -23,18 +22,12 @@ LABEL = {"label": "io.voldoctor.probe=1"}
 def profile(tmp_path):
     def make(**kw):
         p = tmp_path / "lab.toml"
-        base = {"image": "vdt-busybox:latest", "port": _free_port(), "volume": "my-data", "path": "/app/data"}
+        base = {"image": "vdt-busybox:latest", "port": free_port(), "volume": "my-data", "path": "/app/data"}
         base.update(kw)
         p.write_text("\n".join(f"{k} = {json.dumps(v)}" for k, v in base.items()) + "\n")
         return str(p)
 
     return make
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _by_id(out):
@@ -86,10 +79,8 @@ def test_leftover_volume_is_information(on_daemon, cli_json, profile, lab):
     assert code == 0 and c["status"] == "pass" and "volume my-data" in c["message"]
 
 
-def test_daemon_down_fails_fast_and_skips_children(cli_json, tmp_path, profile):
-    t0 = time.monotonic()
+def test_daemon_down_fails_and_skips_children(cli_json, tmp_path, profile):
     code, out = cli_json("check", "--host", f"unix://{tmp_path}/none.sock", "--lab", profile())
-    assert time.monotonic() - t0 < 3
     c = _by_id(out)
     assert code == 1 and c["socket"]["status"] == "fail" and "no socket" in c["socket"]["message"]
     assert c["socket"]["fix"]
@@ -98,22 +89,15 @@ def test_daemon_down_fails_fast_and_skips_children(cli_json, tmp_path, profile):
 
 
 def test_hung_daemon_is_a_timeout_failure(cli_json, tmp_path, profile):
+    """A daemon that accepts and never answers: the daemon check fails with
+    the timeout (bench/deadlines.py measures how soon)."""
     path = tmp_path / "docker.sock"
-
-    def hang(conn, stop):
-        stop.wait(30)
-        conn.close()
-
-    srv, stop, t = _server(path, hang)
-    try:
-        t0 = time.monotonic()
+    with fake_daemon(path, hang) as stop, hang_guard(stop.set):
         code, out = cli_json("check", "--host", f"unix://{path}", "--timeout", "1", "--lab", profile())
-        took = time.monotonic() - t0
-    finally:
-        stop.set()
-        srv.close()
-    assert code == 1 and took < 2.5
-    assert "did not answer within 1s" in _by_id(out)["daemon"]["message"]
+    c = _by_id(out)
+    assert code == 1 and c["daemon"]["status"] == "fail"
+    assert "did not answer within 1s" in c["daemon"]["message"]
+    assert c["roundtrip"]["status"] == "skip"
 
 
 @pytest.mark.live
@@ -148,7 +132,6 @@ def test_bad_lab_profile(cli, tmp_path):
 
 
 def test_replay_skips_what_needs_a_live_daemon(cli_json, tmp_path, profile):
-    from test_session import snapshot
     from voldoctor import state as st
 
     snap = tmp_path / "s.json"

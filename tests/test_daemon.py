@@ -9,13 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import PrivateDaemon, as_nobody
+from support import as_nobody, fake_daemon, hang, hang_guard
+from support.dockerd import PrivateDaemon
 from voldoctor import daemon
 
 
@@ -123,44 +122,15 @@ def test_plain_file_is_not_a_socket(cli_json, tmp_path):
     assert str(path) in out["diagnoses"][0]["message"]
 
 
-def _server(path: Path, handler):
-    srv = socket.socket(socket.AF_UNIX)
-    srv.bind(str(path))
-    srv.listen(8)
-    stop = threading.Event()
-
-    def loop():
-        srv.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = srv.accept()
-            except OSError:
-                continue
-            handler(conn, stop)
-
-    t = threading.Thread(target=loop, daemon=True)
-    t.start()
-    return srv, stop, t
-
-
-def test_hung_daemon_times_out_within_the_limit(cli_json, tmp_path):
+def test_hung_daemon_is_a_timeout(cli_json, tmp_path):
+    """A daemon that accepts and never answers is a timeout, not a hang
+    (bench/deadlines.py measures how close to --timeout it ends)."""
     path = tmp_path / "docker.sock"
-
-    def hang(conn, stop):
-        stop.wait(30)
-        conn.close()
-
-    srv, stop, t = _server(path, hang)
-    t0 = time.monotonic()
-    try:
+    with fake_daemon(path, hang) as stop, hang_guard(stop.set):
         code, out = _diag(cli_json, f"unix://{path}", timeout="1.5")
-    finally:
-        stop.set()
-        srv.close()
-    took = time.monotonic() - t0
     assert code == 3 and out["daemon"]["error"]["kind"] == "timeout"
     assert out["diagnoses"][0]["rule"] == "daemon-not-responding"
-    assert took < 1.5 + 1.0, took
+    assert "did not answer within 1.5s" in out["diagnoses"][0]["message"] and str(path) in out["diagnoses"][0]["message"]
 
 
 @pytest.mark.parametrize("reply", [b"hello, I am not docker\r\n\r\n", b"", b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nnope!"])
@@ -174,12 +144,8 @@ def test_garbage_answers(cli_json, tmp_path, reply):
         finally:
             conn.close()
 
-    srv, stop, t = _server(path, garbage)
-    try:
+    with fake_daemon(path, garbage):
         code, out = _diag(cli_json, f"unix://{path}")
-    finally:
-        stop.set()
-        srv.close()
     assert code == 3
     assert out["daemon"]["error"]["kind"] == "not-docker", out["daemon"]
     assert out["diagnoses"][0]["rule"] == "daemon-endpoint-wrong"
@@ -217,9 +183,8 @@ def test_stopped_daemon(cli_json, daemon_host):
         assert out["daemon"]["reachable"] is True
     finally:
         d.stop()  # a failed assertion must not leave a daemon running
-    t0 = time.monotonic()
     code, out = _diag(cli_json, host)
-    assert code == 3 and time.monotonic() - t0 < 2
+    assert code == 3 and out["daemon"]["error"]["kind"] in ("socket-missing", "connection-refused")
     assert out["diagnoses"][0]["rule"] == "daemon-not-running"
     assert host in out["diagnoses"][0]["message"]
 

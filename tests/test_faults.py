@@ -9,11 +9,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
-from conftest import REQUIRE, PrivateDaemon, build_images
+from support import hang_guard, voldoctor
+from support.dockerd import REQUIRE, PrivateDaemon, build_images
 from voldoctor import daemon, rules
 from voldoctor.session import Session
 
@@ -21,9 +21,18 @@ pytestmark = [pytest.mark.live, pytest.mark.faults]
 LABEL = {"label": "io.voldoctor.probe=1"}
 
 
-@pytest.fixture
-def own_daemon(daemon_host):
-    """A private daemon only this test may freeze, kill and restart."""
+def _thaw(d: PrivateDaemon) -> None:
+    if d.proc is not None:
+        try:
+            os.kill(d.pid, signal.SIGCONT)
+        except (ProcessLookupError, OSError):
+            pass
+
+
+@pytest.fixture(scope="module")
+def faults_daemon(daemon_host):
+    """A private daemon of this module's own (never the one the other tests
+    use), started once: its tests freeze, kill and restart it."""
     import docker
 
     d = PrivateDaemon()
@@ -34,17 +43,29 @@ def own_daemon(daemon_host):
         if REQUIRE:
             pytest.fail(f"could not start a second private dockerd: {e}")
         pytest.skip(f"could not start a second private dockerd: {e}")
-    api = docker.APIClient(base_url=d.host, version="auto", timeout=60)
-    build_images(api)
-    api.close()
+    try:
+        api = docker.APIClient(base_url=d.host, version="auto", timeout=60)
+        build_images(api)
+        api.close()
+        yield d
+    finally:
+        _thaw(d)
+        d.stop()
+
+
+@pytest.fixture
+def own_daemon(faults_daemon):
+    """The module's daemon, thawed and running when the test starts, which
+    the test may freeze, stop and restart."""
+    d = faults_daemon
+    _thaw(d)
+    if d.proc is None or d.proc.poll() is not None:
+        d.proc = None
+        d.start()
     try:
         yield d
     finally:
-        try:
-            os.kill(d.pid, signal.SIGCONT)
-        except (ProcessLookupError, OSError, AttributeError):
-            pass
-        d.stop()
+        _thaw(d)
 
 
 def _session(host: str, timeout: float = 2.0) -> Session:
@@ -53,37 +74,34 @@ def _session(host: str, timeout: float = 2.0) -> Session:
 
 
 def _cli(host, *argv, timeout=60):
-    env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
-    env["DOCKER_HOST"] = host
-    t0 = time.monotonic()
-    p = subprocess.run([sys.executable, "-m", "voldoctor", *argv], env=env, capture_output=True, text=True,
-                       timeout=timeout)
-    return p, time.monotonic() - t0
+    """voldoctor as a child process on host; the timeout only guards against a hang."""
+    return voldoctor(*argv, env={"DOCKER_HOST": host}, timeout=timeout)
 
 
 def test_frozen_daemon(own_daemon):
+    """A frozen daemon is a timeout for diagnose, check and the conversation;
+    each returns on its own (bench/deadlines.py measures how soon)."""
     host = own_daemon.host
     s = _session(host)
     s.handle("volume not found")
     assert s.state.reachable
     os.kill(own_daemon.pid, signal.SIGSTOP)
     try:
-        p, took = _cli(host, "diagnose", "--timeout", "2", "--json", "volume not found")
+        p = _cli(host, "diagnose", "--timeout", "2", "--json", "volume not found", timeout=30)
         out = json.loads(p.stdout)
-        assert p.returncode == 3 and took < 2 + 1 + 1.5  # the timeout, a second, and Python's start-up
+        assert p.returncode == 3, p.stderr
         assert out["daemon"]["error"]["kind"] == "timeout"
         assert out["diagnoses"][0]["rule"] == "daemon-not-responding"
         assert "did not answer" in out["diagnoses"][0]["message"]
 
-        p, took = _cli(host, "check", "--timeout", "2", "--json", "--skip", "lab-port")
+        p = _cli(host, "check", "--timeout", "2", "--json", "--skip", "lab-port", timeout=30)
         out = json.loads(p.stdout)
         st = {c["id"]: c for c in out["checks"]}
-        assert p.returncode == 1 and took < 2 + 1 + 1.5
+        assert p.returncode == 1, p.stderr
         assert st["daemon"]["status"] == "fail" and "did not answer" in st["daemon"]["message"]
 
-        t0 = time.monotonic()
-        r = s.handle("permission denied")
-        assert time.monotonic() - t0 < 2 + 1
+        with hang_guard(lambda: os.kill(own_daemon.pid, signal.SIGCONT)):
+            r = s.handle("permission denied")
         assert "did not answer" in r.text
     finally:
         os.kill(own_daemon.pid, signal.SIGCONT)
@@ -127,7 +145,7 @@ def test_daemon_dies_during_round_trip_and_next_run_cleans_up(own_daemon, tmp_pa
 
     api = docker.APIClient(base_url=host, version="auto", timeout=30)
     try:
-        p, _ = _cli(host, "check", "--lab", str(lab), "--only", "scratch-volume", "--json")
+        p = _cli(host, "check", "--lab", str(lab), "--only", "scratch-volume", "--json")
         assert p.returncode == 0, p.stdout + p.stderr
         assert api.containers(all=True, filters=LABEL) == []
         assert (api.volumes(filters=LABEL) or {}).get("Volumes") in (None, [])
@@ -171,5 +189,5 @@ def test_daemon_freezes_during_round_trip(own_daemon, tmp_path):
     assert "Traceback" not in err, err
     assert proc.returncode == 1, (out, err)
     assert "[x]" in out and out.splitlines()[-1].startswith("Summary: ") and "not ready" in out.splitlines()[-1], out
-    p, _ = _cli(host, "check", "--lab", str(lab), "--only", "scratch-volume", "--json")
+    p = _cli(host, "check", "--lab", str(lab), "--only", "scratch-volume", "--json")
     assert p.returncode == 0, p.stdout + p.stderr

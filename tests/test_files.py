@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from test_session import snapshot, talk
+from support import snapshot, talk
 from voldoctor import files, repl, state as st
 
 def _mode(p: Path) -> int:
@@ -141,5 +141,7 @@ def test_only_files_py_writes_files():
 
     rx = re.compile(r"\.write_text\(|\.write_bytes\(|open\([^)]*['\"][wax]b?['\"]")
     src = Path(voldoctor.__file__).resolve().parent
-    offenders = [p.name for p in src.glob("*.py") if p.name != "files.py" and rx.search(p.read_text())]
+    files = sorted(src.rglob("*.py"))  # subpackages included
+    assert files
+    offenders = [str(p.relative_to(src)) for p in files if p != src / "files.py" and rx.search(p.read_text())]
     assert offenders == []

@@ -12,20 +12,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from test_session import snapshot, talk
+from support import fuzz, snapshot, talk
 from voldoctor import commandline, engine, rules
 from voldoctor.engine import fill
 from voldoctor.symptoms import Match, match
 
 RS = rules.load()
 SRC = Path(__file__).resolve().parent.parent / "src" / "voldoctor"
-def fuzz(n: int):
-    """Enough examples to matter, bounded by count (and so by time), never skipped."""
-    return settings(max_examples=n, deadline=None, derandomize=False,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # ------------------------------------------------------------ strategies
 
@@ -118,9 +114,11 @@ def test_weird_host_paths_are_printed_literally(lab, on_daemon, cli, cli_json, c
 
 
 def test_voldoctor_never_runs_a_shell():
-    for f in SRC.glob("*.py"):
-        text = f.read_text()
-        assert not re.search(r"^\s*(import subprocess|from subprocess|import pty)|os\.system\(|os\.popen\(", text, re.M), f
+    files = sorted(SRC.rglob("*.py"))  # subpackages included
+    assert files
+    rx = re.compile(r"^\s*(import subprocess|from subprocess|import pty)|os\.system\(|os\.popen\(|os\.exec|os\.spawn",
+                    re.M)
+    assert [str(f.relative_to(SRC)) for f in files if rx.search(f.read_text())] == []
 
 
 # ------------------------------------------------------------ fixes that delete warn first
@@ -172,39 +170,38 @@ def _digest(api) -> str:
 
 
 @pytest.mark.live
-def test_nothing_the_learner_owns_changes(lab, on_daemon, tmp_path):
+def test_nothing_the_learner_owns_changes(lab, on_daemon, tmp_path, cli):
     lab.volume("my-data")
     lab.volume("my-data-old")
-    lab.run("vdt-seed", command=("sh", "-c", "echo precious > /d/notes.txt && mkdir /d/sub && echo x > /d/sub/y"),
-            binds=["my-data:/d"])
+    assert lab.run("vdt-seed", command=("sh", "-c", "echo precious > /d/notes.txt && mkdir /d/sub && echo x > /d/sub/y"),
+                   binds=["my-data:/d"]) == 0
     lab.container("vdt-web", binds=["my-data:/app/date"])
     lab.container("vdt-user", user="1000", binds=["my-data-old:/data"])
     lab.container("vdt-stopped", binds=["my-data:/srv:ro"], start=False)
     before = _digest(lab.api)
-    env = {**os.environ, "DOCKER_HOST": on_daemon}
 
-    def run(*argv, inp=None):
-        p = subprocess.run([sys.executable, "-m", "voldoctor", *argv], env=env, capture_output=True, text=True,
-                           timeout=120, input=inp, cwd=tmp_path)
-        assert "Traceback" not in p.stderr, p.stderr
-        return p
-
+    # Every command in this process (the same code, without a start-up each);
+    # the conversation as a child reading stdin, as a learner's pipe would.
     for sid, sym in RS.symptoms.items():
-        run("diagnose", sym.phrases[0])
-        run("diagnose", sym.phrases[0], "--volume", "my-data", "--json")
-    run("diagnose", "docker run -d -v my_data:/app/data --rm vdt-busybox:latest")
-    run("diagnose", "docker volume rm my-data")
-    run("diagnose", "docker rm -f vdt-web")
+        cli("diagnose", sym.phrases[0])
+        cli("diagnose", sym.phrases[0], "--volume", "my-data", "--json")
+    cli("diagnose", "docker run -d -v my_data:/app/data --rm vdt-busybox:latest")
+    cli("diagnose", "docker volume rm my-data")
+    cli("diagnose", "docker rm -f vdt-web")
     lab_toml = tmp_path / "lab.toml"
     lab_toml.write_text('image = "vdt-busybox:latest"\nport = 1\n')
-    run("check", "--lab", str(lab_toml))
-    run("check", "--lab", str(lab_toml), "--json")
-    run(inp="volume not found\nmy_data\nwhy\nhow do i fix it\ncheck again\n/volumes\n/containers\n/check\n"
-            "/report r.json\ndocker volume rm my-data\n/quit\n")
-    run("report", "-o", str(tmp_path / "me.json"))
-    run("report", "-o", str(tmp_path / "me.md"), "--anonymize")
-    run("summarize", str(tmp_path / "me.json"))
-    run("snapshot", "-o", str(tmp_path / "snap.json"))
+    cli("check", "--lab", str(lab_toml))
+    cli("check", "--lab", str(lab_toml), "--json")
+    p = subprocess.run([sys.executable, "-m", "voldoctor"], env={**os.environ, "DOCKER_HOST": on_daemon},
+                       capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                       input="volume not found\nmy_data\nwhy\nhow do i fix it\ncheck again\n/volumes\n/containers\n"
+                             "/check\n/report r.json\ndocker volume rm my-data\n/quit\n")
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
+    assert (tmp_path / "r.json").exists()
+    assert cli("report", "-o", str(tmp_path / "me.json"))[0] == 0
+    assert cli("report", "-o", str(tmp_path / "me.md"), "--anonymize")[0] == 0
+    cli("summarize", str(tmp_path / "me.json"))
+    assert cli("snapshot", "-o", str(tmp_path / "snap.json"))[0] == 0
     assert _digest(lab.api) == before
     assert lab.api.containers(all=True, filters={"label": "io.voldoctor.probe=1"}) == []
     assert ((lab.api.volumes(filters={"label": "io.voldoctor.probe=1"}) or {}).get("Volumes") or []) == []

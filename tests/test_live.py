@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import fixcheck
-from scenarios import SCENARIOS
+from support import fixcheck
+from support.scenarios import SCENARIOS
 from voldoctor import daemon, engine, rules, state as st
 
 pytestmark = pytest.mark.live

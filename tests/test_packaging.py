@@ -1,39 +1,67 @@
-"""The wheel carries the rules and the matcher's model: a non-editable install into a fresh venv finds them."""
+"""The wheel carries the rules and the matcher's model: a non-editable install into a fresh venv finds them.
+
+Works in any environment the README's install line makes: the wheel is
+built without build isolation when hatchling is importable here (offline),
+else with it (pip fetches hatchling from the package index). The fresh venv
+gets the wheel alone; its dependencies come from the site-packages folders
+this interpreter uses, listed in a .pth file (plain folders: their own .pth
+files, such as an editable install of voldoctor, are not read)."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from voldoctor import rules
 
 ROOT = Path(__file__).resolve().parent.parent
+CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+
+
+def _build_wheel(out: Path) -> Path:
+    cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)]
+    if importlib.util.find_spec("hatchling") is not None:
+        cmd.insert(5, "--no-build-isolation")  # offline: the backend is here
+    p = subprocess.run(cmd, capture_output=True, text=True, env=CLEAN_ENV, timeout=300)
+    if p.returncode != 0:
+        pytest.fail("could not build the wheel (" + ("without" if "--no-build-isolation" in cmd else "with")
+                    + " build isolation); offline, install the build backend first: pip install hatchling\n"
+                    + (p.stdout + p.stderr)[-2000:])
+    return next(out.glob("voldoctor-*.whl"))
+
+
+def _site_dirs() -> list[str]:
+    """The site-packages folders this interpreter imports from (where the dependencies are)."""
+    return [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()]
 
 
 def test_wheel_install_finds_every_rule(tmp_path):
-    wheel_dir = tmp_path / "wheel"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(wheel_dir), str(ROOT)], check=True, capture_output=True)
-    wheel = next(wheel_dir.glob("voldoctor-*.whl"))
+    wheel = _build_wheel(tmp_path / "wheel")
     names = zipfile.ZipFile(wheel).namelist()
     bundled = {p.name for p in rules.bundled_rules_dir().glob("*.toml")}
     assert {Path(n).name for n in names if n.startswith("voldoctor/_rules/") and n.count("/") == 2} == bundled
 
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, env=CLEAN_ENV)
     py = venv / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps", str(wheel)],
+                   check=True, capture_output=True, env=CLEAN_ENV, timeout=300)
+    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True, env=CLEAN_ENV).stdout.strip()
+    (Path(site) / "zz_test_dependencies.pth").write_text("".join(d + "\n" for d in _site_dirs()))
+
     probe = ("import voldoctor, voldoctor.rules as r; rs = r.load(); "
              "print(voldoctor.__file__); print(r.bundled_rules_dir()); print(len(rs.rules), len(rs.symptoms)); "
              "from voldoctor import learned; from voldoctor.symptoms import match; m = learned.model(); "
              "print(learned.MODEL_PATH); print(len(m.classes), match('my volume is not foundd', rs.symptoms).symptom.id)")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the installed wheel, not a source tree
     out = subprocess.run([str(py), "-c", probe], check=True, capture_output=True, text=True, cwd=tmp_path,
-                         env=env).stdout
+                         env=CLEAN_ENV).stdout
     where, rules_dir, counts, model_path, model = out.strip().splitlines()
     assert where.startswith(str(venv)) and rules_dir.startswith(str(venv))
     assert {"voldoctor/model/matcher.json", "voldoctor/model/matcher.weights"} <= set(names)
@@ -42,8 +70,8 @@ def test_wheel_install_finds_every_rule(tmp_path):
     rs = rules.load()
     assert counts == f"{len(rs.rules)} {len(rs.symptoms)}"
     out = subprocess.run([str(venv / "bin" / "voldoctor"), "rules", "lint"], capture_output=True, text=True,
-                         cwd=tmp_path, env=env)
-    assert out.returncode == 0 and out.stdout.startswith("ok:")
+                         cwd=tmp_path, env=CLEAN_ENV)
+    assert out.returncode == 0 and out.stdout.startswith("ok:"), out.stdout + out.stderr
 
 
 def test_help_imports_neither_docker_nor_prompt_toolkit():

@@ -14,7 +14,7 @@ from prompt_toolkit.application import create_app_session
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from test_session import snapshot, talk
+from support import snapshot, talk, wait_until
 from voldoctor import repl
 
 
@@ -120,6 +120,7 @@ class Pty:
         if self.pid == 0:
             os.execvpe(argv[0], argv, env)
         self.screen = b""
+        self.status = None
 
     def read_until(self, pattern: str, timeout=20.0) -> str:
         deadline = time.monotonic() + timeout
@@ -142,7 +143,21 @@ class Pty:
     def send(self, text: str):
         os.write(self.fd, text.encode())
 
+    def wait_exit(self, timeout=20.0) -> int:
+        """The exit status, once the child has ended on its own (polled, up to timeout)."""
+        def ended():
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = os.waitstatus_to_exitcode(status)
+                return True
+            return False
+
+        wait_until(ended, timeout, what="the terminal session to end")
+        return self.status
+
     def close(self):
+        if self.status is not None:
+            return
         try:
             os.kill(self.pid, 9)
         except ProcessLookupError:
@@ -174,7 +189,7 @@ def test_real_terminal_session(lab, daemon_host, tmp_path):
         screen = t.read_until(r"Fixed: The volume name is a near miss")
         assert "my_data now exists." in screen
         t.send("/quit\r")
-        time.sleep(0.3)
+        assert t.wait_exit() == 0
     finally:
         t.close()
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from test_session import snapshot, talk
+from support import snapshot, talk
 from voldoctor import report, rules
 
 RS = rules.load()
@@ -90,7 +90,6 @@ def test_class_summary_most_common_first(tmp_path, cli, cli_json):
             p = tmp_path / f"{name}-{i}.json"
             p.write_text(json.dumps(rep))
             paths.append(str(p))
-    assert len(paths) == 30
     code, out = cli_json("summarize", *paths)
     assert code == 0 and out["machines"] == 30
     top = out["rules"][0]

@@ -4,56 +4,28 @@ answers bounded in size."""
 from __future__ import annotations
 
 import json
-import os
+import re
 import signal
 import subprocess
 import sys
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from test_daemon import _server
+from support import (dribbling_body, dribbling_headers, endless, fake_daemon, subprocess_env,
+                     voldoctor)
 
-ENV = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
-
-
-def vd(*argv, env=None, timeout=60):
-    return subprocess.run([sys.executable, "-m", "voldoctor", *argv], env={**ENV, **(env or {})},
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def _headers(extra: bytes = b"") -> bytes:
-    return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nApi-Version: 1.41\r\n" + extra)
+ENV = subprocess_env()
+vd = voldoctor  # the timeout each call passes only guards against a hang
 
 
 @pytest.mark.faults
 def test_dribbling_daemon_is_cut_off_at_the_timeout(tmp_path):
-    """One byte every 50 ms: each read is quick, the whole answer is not. The
-    subprocess limit below is only a guard against a hang."""
+    """One byte every 50 ms: each read is quick, the whole answer (minutes of
+    it) is not. bench/deadlines.py measures how close to --timeout it ends."""
     path = tmp_path / "docker.sock"
-    body = json.dumps({"ApiVersion": "1.41", "Version": "20.10", "Pad": "x" * 5000}).encode()
-    reply = _headers(b"Content-Length: %d\r\n\r\n" % len(body)) + body
-
-    def dribble(conn, stop):
-        conn.recv(65536)
-        for i in range(len(reply)):
-            if stop.is_set():
-                break
-            try:
-                conn.sendall(reply[i:i + 1])
-            except OSError:
-                break
-            time.sleep(0.05)
-        conn.close()
-
-    srv, stop, t = _server(path, dribble)
-    try:
+    with fake_daemon(path, dribbling_body()):
         p = vd("diagnose", "--json", "--host", f"unix://{path}", "--timeout", "2", "volume not found", timeout=40)
-    finally:
-        stop.set()
-        srv.close()
     out = json.loads(p.stdout)
     assert p.returncode == 3 and out["daemon"]["error"]["kind"] == "timeout", p.stdout + p.stderr
 
@@ -61,51 +33,16 @@ def test_dribbling_daemon_is_cut_off_at_the_timeout(tmp_path):
 @pytest.mark.faults
 def test_dribbling_headers_are_cut_off_too(tmp_path):
     path = tmp_path / "docker.sock"
-
-    def dribble(conn, stop):
-        conn.recv(65536)
-        head = _headers() + b"X-Pad: " + b"y" * 4000
-        for i in range(len(head)):
-            if stop.is_set():
-                break
-            try:
-                conn.sendall(head[i:i + 1])
-            except OSError:
-                break
-            time.sleep(0.05)
-        conn.close()
-
-    srv, stop, t = _server(path, dribble)
-    try:
+    with fake_daemon(path, dribbling_headers()):
         p = vd("snapshot", "--host", f"unix://{path}", "--timeout", "2", timeout=40)
-    finally:
-        stop.set()
-        srv.close()
     assert p.returncode == 3 and "did not answer within 2s" in p.stderr and "Traceback" not in p.stderr
 
 
 @pytest.mark.faults
 def test_endless_answer_is_an_error_naming_the_endpoint(tmp_path):
     path = tmp_path / "docker.sock"
-
-    def endless(conn, stop):
-        conn.recv(65536)
-        try:
-            conn.sendall(_headers(b"Transfer-Encoding: chunked\r\n\r\n"))
-            chunk = b"[" * 65536
-            frame = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
-            while not stop.is_set():
-                conn.sendall(frame)
-        except OSError:
-            pass
-        conn.close()
-
-    srv, stop, t = _server(path, endless)
-    try:
+    with fake_daemon(path, endless):
         p = vd("diagnose", "--json", "--host", f"unix://{path}", "--timeout", "30", "volume not found", timeout=60)
-    finally:
-        stop.set()
-        srv.close()
     out = json.loads(p.stdout)
     err = out["daemon"]["error"]
     assert p.returncode == 3 and err["kind"] == "too-large", err
@@ -138,7 +75,7 @@ def test_deeply_nested_snapshot_is_one_line(tmp_path):
 
 
 def test_summarize_lists_a_deep_file_and_summarises_the_rest(tmp_path):
-    from test_session import snapshot
+    from support import snapshot
     from voldoctor import state
 
     good = tmp_path / "good.json"
@@ -161,6 +98,17 @@ def test_deeply_nested_toml_rule_is_one_line(tmp_path):
         assert "deep.toml" in p.stdout + p.stderr
 
 
+def _before_voldoctor(err: str) -> bool:
+    """The interrupt landed before voldoctor could take Ctrl-C over: in the
+    interpreter's own start-up (site, runpy, importlib's locks) or in the
+    `import signal` on the first line of voldoctor/__main__.py. No frame of
+    the traceback is in voldoctor's code past that line; Python prints those
+    itself."""
+    frames = re.findall(r'File "([^"]+)", line (\d+)', err)
+    ours = [(f, n) for f, n in frames if "voldoctor" in f and not (f.endswith("__main__.py") and n == "1")]
+    return "Traceback" in err and not ours
+
+
 def test_ctrl_c_while_starting_prints_no_traceback():
     """Interrupt at several moments of start-up; never a traceback."""
     for delay in (0.0, 0.01, 0.02, 0.04, 0.07, 0.1, 0.15):
@@ -169,7 +117,7 @@ def test_ctrl_c_while_starting_prints_no_traceback():
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
-        if "init_import_site" in err:
-            continue  # the interpreter's own start-up, before any of voldoctor runs
+        if _before_voldoctor(err):
+            continue
         assert "Traceback" not in err, (delay, err)
         assert proc.returncode in (0, 1, 130, -signal.SIGINT), (delay, proc.returncode, err)

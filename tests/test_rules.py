@@ -9,22 +9,18 @@ from pathlib import Path
 import pytest
 
 from voldoctor import regexsafe, rules
-from voldoctor.facts import FACTS
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = rules.load()
 ALL_RULES = sorted(RULES.rules.values(), key=lambda r: r.id)
 
 
-@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.id)
-def test_rule_examples(rule):
-    fires = [e for e in rule.examples if e.expect == "fires"]
-    quiet = [e for e in rule.examples if e.expect == "quiet"]
-    assert len(fires) >= 2 and len(quiet) >= 2, "each bundled rule carries two of each"
-    for e in fires:
-        assert rule.fires(e.facts), e.facts
-    for e in quiet:
-        assert not rule.fires(e.facts), e.facts
+def test_bundled_rules_carry_two_examples_of_each_kind():
+    """The loader needs one of each and checks that every example agrees
+    with its rule; the bundled rules hold themselves to two of each."""
+    few = {r.id: sorted(e.expect for e in r.examples) for r in ALL_RULES
+           if min(sum(e.expect == k for e in r.examples) for k in ("fires", "quiet")) < 2}
+    assert few == {}
 
 
 def test_contract_ids_exist():
@@ -34,11 +30,6 @@ def test_contract_ids_exist():
                 "uid-mismatch", "mounted-read-only", "mount-path-mismatch", "container-without-volume",
                 "anonymous-volume"):
         assert rid in RULES.rules
-
-
-def test_file_stem_is_id():
-    for rid, path in RULES.origin.items():
-        assert path.stem == rid.removeprefix("symptom:")
 
 
 def _copy_rules(tmp_path) -> Path:
@@ -135,10 +126,16 @@ def test_rules_show_unknown_suggests(cli):
     assert code == 2 and "did you mean 'uid-mismatch'" in err
 
 
-def test_templates_only_use_known_facts():
-    for r in ALL_RULES:
-        for name in rules.TEMPLATE_RE.findall(" ".join((r.message, r.why, *r.fix))):
-            assert name in FACTS
+def test_template_naming_an_unknown_fact_is_an_error(tmp_path, cli):
+    d = _copy_rules(tmp_path)
+    p = d / "uid-mismatch.toml"
+    text = p.read_text()
+    assert "{container.uid}" in text
+    p.write_text(text.replace("{container.uid}", "{container.uidd}", 1))
+    code, out, _ = cli("rules", "lint", str(d))
+    assert code == 2
+    line = next(x for x in out.splitlines() if "uid-mismatch.toml" in x)
+    assert "template names unknown fact 'container.uidd' (did you mean 'container.uid'?)" in line
 
 
 def test_readme_table_matches_rules():

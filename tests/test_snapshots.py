@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios import SCENARIOS
+from support.scenarios import SCENARIOS
 from voldoctor import engine, rules, state as st
 
 SNAPSHOTS = sorted((Path(__file__).parent / "data" / "snapshots").glob("*.json"))

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from support import wait_until
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -83,7 +85,8 @@ def _hides(lab):
 
 def _orphan(lab):
     lab.volume("vdt-orphan")
-    lab.run("vdt-filler", command=("sh", "-c", "head -c 20000 /dev/zero > /v/keep.bin"), binds=["vdt-orphan:/v"])
+    assert lab.run("vdt-filler", command=("sh", "-c", "head -c 20000 /dev/zero > /v/keep.bin"),
+                   binds=["vdt-orphan:/v"]) == 0
     lab.api.remove_container(lab.containers.pop())  # the volume now belongs to no container
 
 
@@ -92,23 +95,22 @@ def _compose(lab):
 
 
 def _initialized(lab):
-    import time
-
+    # The first run's database file is dated in the past (as after a real
+    # first run days ago), so it predates the new container without waiting.
     lab.volume("vdt-pgdata")
-    lab.run("vdt-pg-first", command=("sh", "-c", "echo 16 > /var/lib/postgresql/data/PG_VERSION"),
-            binds=["vdt-pgdata:/var/lib/postgresql/data"])
-    time.sleep(3.2)
+    assert lab.run("vdt-pg-first", command=("sh", "-c", "echo 16 > /var/lib/postgresql/data/PG_VERSION && touch "
+                                            "-d '2024-01-01 00:00:00' /var/lib/postgresql/data/PG_VERSION"),
+                   binds=["vdt-pgdata:/var/lib/postgresql/data"]) == 0
     lab.container("vdt-db", binds=["vdt-pgdata:/var/lib/postgresql/data"],
                   environment={"POSTGRES_PASSWORD": "new-secret"})
 
 
 def _layer(lab):
     lab.volume("vdt-logs")
-    lab.container("vdt-notes", command=("sh", "-c", "mkdir -p /app/data && echo hi > /app/data/notes.txt && sleep 600"),
-                  binds=["vdt-logs:/var/log/app"])
-    import time
-
-    time.sleep(0.5)
+    cid = lab.container("vdt-notes", command=("sh", "-c", "mkdir -p /app/data && echo hi > /app/data/notes.txt "
+                                              "&& sleep 600"), binds=["vdt-logs:/var/log/app"])
+    wait_until(lambda: any(ch["Path"] == "/app/data/notes.txt" for ch in lab.api.diff(cid) or []),
+               what="the container to write /app/data/notes.txt")
 
 
 def _named(lab):

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from support import snapshot, talk
+from voldoctor import rules
 from voldoctor.session import COMMANDS
 from voldoctor.state import DaemonError, DaemonState
+
+RS = rules.load()
 
 
 def test_weak_match_asks_and_accepts_a_number():

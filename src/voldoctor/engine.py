@@ -217,13 +217,15 @@ def supersede(diags: list[Diagnosis], ruleset: RuleSet) -> list[Diagnosis]:
 _PROSE_WORD = re.compile(r"[A-Za-z]{3,}")
 
 
-def match_question(text: str, ruleset: RuleSet) -> Match:
+def match_question(text: str, ruleset: RuleSet, line: Optional[str] = "") -> Match:
     """The symptom the words say. A command pasted on its own is read as a
     command, not as words describing a symptom, so nothing is matched. A command
     inside words ("when I run docker run -v ... it says ...") is matched whole:
     the words around it and the command's own shape (a -v option, $(pwd)) both
-    tell the symptom."""
-    line = commandline.command_line(text)
+    tell the symptom. `line`: the command line already found in the text, if
+    the caller looked (None: there is none)."""
+    if line == "":
+        line = commandline.command_line(text)
     if line is None:
         return match(text, ruleset.symptoms) if text.strip() else Match(None, ())
     around = commandline.words_around(text)
@@ -232,8 +234,32 @@ def match_question(text: str, ruleset: RuleSet) -> Match:
     return match(text, ruleset.symptoms)
 
 
+@dataclass(frozen=True)
+class Question:
+    """The learner's text, read once: the docker command in it (if any), and
+    the symptom its words say. Everything downstream takes this value."""
+
+    text: str
+    command: Optional[ParsedCommand]
+    match: Match
+
+    @property
+    def pasted(self) -> bool:
+        return self.command is not None
+
+    def chosen(self, m: Match) -> "Question":
+        """The same text, with the symptom the learner picked."""
+        return Question(self.text, self.command, m)
+
+
+def read(text: str, ruleset: RuleSet) -> Question:
+    line = commandline.command_line(text)
+    command = commandline.parse(text) if line else None
+    return Question(text, command, match_question(text, ruleset, line))
+
+
 def answer(
-    text: str,
+    question: "Question | str",
     ruleset: RuleSet,
     source: Optional[StateSource],
     *,
@@ -241,11 +267,15 @@ def answer(
     container: Optional[str] = None,
     prior: Optional[Match] = None,
 ) -> Answer:
-    """Answer one question. `source` None means offline: no daemon at all.
-    `prior` lets a conversation supply a symptom the learner already chose."""
-    line = commandline.command_line(text)
-    command = commandline.parse(text) if line else None
-    m = prior or match_question(text, ruleset)
+    """Answer one question (read from text here when given as text). `source`
+    None means offline: no daemon at all. `prior` lets a conversation supply a
+    symptom the learner already chose."""
+    q = read(question, ruleset) if isinstance(question, str) and prior is None else (
+        Question(question, commandline.parse(question) if commandline.command_line(question) else None, prior)
+        if isinstance(question, str) else question)
+    if prior is not None:
+        q = q.chosen(prior)
+    text, command, m = q.text, q.command, q.match
     ents = m.entities
     checkup = not text.strip() and prior is None
     from_command = False

@@ -149,10 +149,11 @@ class Session:
     def _ask(self, text: str, prior: Optional[Match] = None, *, volume: Optional[str] = None,
              container: Optional[str] = None, restate: bool = True) -> Reply:
         src = self.sources()
-        m = prior or engine.match_question(text, self.rules)
-        pasted = commandline.command_line(text) is not None
-        if m.symptom is None and pasted:
-            return self._present_command(text, m, src)
+        q = engine.read(text, self.rules) if prior is None else engine.Question(
+            text, commandline.parse(text) if commandline.command_line(text) else None, prior)
+        m = q.match
+        if m.symptom is None and q.pasted:
+            return self._present_command(q, src)
         if m.symptom is None and m.other:
             r = Reply().add(NOT_VOLUMES)
             if not m.candidates:
@@ -180,7 +181,7 @@ class Session:
             vol = self.focus.volume
         if cont is None and self.focus.container and sym.needs != "volume" and not m.entities.paths:
             cont = self.focus.container
-        a = engine.answer(text, self.rules, src, volume=vol, container=cont, prior=m)
+        a = engine.answer(q, self.rules, src, volume=vol, container=cont)
         note = self._remember_state(a.state)
         if a.needs == "path":
             self.pending = Pending("path", text, self.paths(), m.candidates)
@@ -217,9 +218,10 @@ class Session:
         self.shown = min(1, len(a.diagnoses))
         return chat.present(a, self.unicode, note, restate)
 
-    def _present_command(self, text: str, m: Match, src) -> Reply:
+    def _present_command(self, q: "engine.Question", src) -> Reply:
         """A pasted docker command with no symptom words: check it before it runs."""
-        a = engine.answer(text, self.rules, src, prior=m)
+        text, m = q.text, q.match
+        a = engine.answer(q, self.rules, src)
         note = self._remember_state(a.state)
         self.pending = None
         self.last, self.last_question, self.shown = a, (text, m), 0

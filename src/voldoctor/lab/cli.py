@@ -48,7 +48,7 @@ def run(args) -> int:
 
     pack = load_pack(args)
     rules = load_rules(args)
-    memory = hints.HintMemory(persist=not getattr(args, "snapshot", None))
+    memory = hints.HintMemory()
     p, state = progress(pack, state_source(args), rules, memory=memory, timeout=args.timeout)
     try:
         return _show(args, p, state, memory)

@@ -251,6 +251,8 @@ def validate(data: dict, path: Union[str, Path], model: type[BaseModel] = Pack):
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        raise PackError(_explain(Path(path), model, e)) from None
+        # A misspelt key explains the "missing" one next to it: name it first.
+        problems = sorted(_explain(Path(path), model, e), key=lambda line: "unknown key" not in line)
+        raise PackError(problems) from None
     except RecursionError:
         raise PackError([f"{path}: not a lab pack: nested too deeply"]) from None

@@ -181,7 +181,7 @@ def test_nothing_the_learner_owns_changes(lab, on_daemon, tmp_path):
     lab.container("vdt-user", user="1000", binds=["my-data-old:/data"])
     lab.container("vdt-stopped", binds=["my-data:/srv:ro"], start=False)
     before = _digest(lab.api)
-    env = {**os.environ, "DOCKER_HOST": on_daemon}
+    env = {**os.environ, "DOCKER_HOST": on_daemon, "XDG_STATE_HOME": str(tmp_path / "state")}
 
     def run(*argv, inp=None):
         p = subprocess.run([sys.executable, "-m", "voldoctor", *argv], env=env, capture_output=True, text=True,
@@ -205,6 +205,11 @@ def test_nothing_the_learner_owns_changes(lab, on_daemon, tmp_path):
     run("report", "-o", str(tmp_path / "me.md"), "--anonymize")
     run("summarize", str(tmp_path / "me.json"))
     run("snapshot", "-o", str(tmp_path / "snap.json"))
+    for image in ("vdt-busybox:latest", "docker/getting-started:latest"):  # the lab looks inside my-data
+        run("lab", "--image", image)
+        run("lab", "--json", "--image", image)
+        run("lab", "hint", "--image", image)
+    run(inp="/lab\nhint\nwhere am i?\n/hint\n/quit\n")
     assert _digest(lab.api) == before
     assert lab.api.containers(all=True, filters={"label": "io.voldoctor.probe=1"}) == []
     assert ((lab.api.volumes(filters={"label": "io.voldoctor.probe=1"}) or {}).get("Volumes") or []) == []

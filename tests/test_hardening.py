@@ -170,7 +170,8 @@ def _digest(api) -> str:
 
 
 @pytest.mark.live
-def test_nothing_the_learner_owns_changes(lab, on_daemon, tmp_path, cli):
+def test_nothing_the_learner_owns_changes(lab, on_daemon, tmp_path, cli, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # lab hints keep their level here
     lab.volume("my-data")
     lab.volume("my-data-old")
     assert lab.run("vdt-seed", command=("sh", "-c", "echo precious > /d/notes.txt && mkdir /d/sub && echo x > /d/sub/y"),
@@ -202,6 +203,14 @@ def test_nothing_the_learner_owns_changes(lab, on_daemon, tmp_path, cli):
     assert cli("report", "-o", str(tmp_path / "me.md"), "--anonymize")[0] == 0
     cli("summarize", str(tmp_path / "me.json"))
     assert cli("snapshot", "-o", str(tmp_path / "snap.json"))[0] == 0
+    for image in ("vdt-busybox:latest", "docker/getting-started:latest"):  # the lab looks inside my-data
+        cli("lab", "--image", image)
+        cli("lab", "--json", "--image", image)
+        cli("lab", "hint", "--image", image)
+    p = subprocess.run([sys.executable, "-m", "voldoctor"], env={**os.environ, "DOCKER_HOST": on_daemon},
+                       capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                       input="/lab\nhint\nwhere am i?\n/hint\n/quit\n")
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
     assert _digest(lab.api) == before
     assert lab.api.containers(all=True, filters={"label": "io.voldoctor.probe=1"}) == []
     assert ((lab.api.volumes(filters={"label": "io.voldoctor.probe=1"}) or {}).get("Volumes") or []) == []

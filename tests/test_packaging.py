@@ -72,6 +72,16 @@ def test_wheel_install_finds_every_rule(tmp_path):
     out = subprocess.run([str(venv / "bin" / "voldoctor"), "rules", "lint"], capture_output=True, text=True,
                          cwd=tmp_path, env=CLEAN_ENV)
     assert out.returncode == 0 and out.stdout.startswith("ok:"), out.stdout + out.stderr
+    # the lab's pack and the demo's captured states travel in the wheel too
+    assert "voldoctor/lab/packs/module-4.toml" in names
+    assert any(n.startswith("voldoctor/demo_states/") and n.endswith(".json") for n in names)
+    out = subprocess.run([str(venv / "bin" / "voldoctor"), "demo"], capture_output=True, text=True, cwd=tmp_path,
+                         stdin=subprocess.DEVNULL, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+                                                        "DOCKER_HOST": "unix:///nonexistent/docker.sock"}, timeout=60)
+    assert out.returncode == 0 and "DEMO" in out.stdout and "near miss" in out.stdout, out.stderr
+    out = subprocess.run([str(venv / "bin" / "voldoctor"), "lab", "lint", str(ROOT / "src/voldoctor/lab/packs/module-4.toml")],
+                         capture_output=True, text=True, cwd=tmp_path, env=CLEAN_ENV)
+    assert out.returncode == 0, out.stdout
 
 
 def test_help_imports_neither_docker_nor_prompt_toolkit():

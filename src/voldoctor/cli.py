@@ -102,6 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     sm.add_argument("reports", nargs="+", metavar="REPORT")
     sm.add_argument("--json", action="store_true")
 
+    from voldoctor.lab.cli import add_parsers as lab_parsers
+
+    lab_parsers(sub, _common)
+    dm = sub.add_parser("demo", help="try voldoctor on states captured from a real daemon; no Docker needed")
+    _common(dm)
+    dm.add_argument("name", nargs="?", help="which state (default: the first; --list shows them)")
+    dm.add_argument("--list", action="store_true", help="list the bundled states")
+
     sn = sub.add_parser("snapshot", help="save the daemon's state as JSON, for replay (secrets masked)")
     _common(sn)
     sn.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
@@ -131,6 +139,14 @@ def main(argv: Optional[list[str]] = None) -> int:
             return cmd_report(args)
         if args.cmd == "summarize":
             return cmd_summarize(args)
+        if args.cmd == "lab":
+            from voldoctor.lab.cli import run
+
+            return run(args)
+        if args.cmd == "demo":
+            from voldoctor.demo import run
+
+            return run(args)
         return cmd_repl(args)
     except UsageError as e:
         from voldoctor.render import safe

@@ -27,12 +27,15 @@ REPORT_VERSION = 1
 
 
 def build(state: DaemonState, rs: RuleSet, *, anonymize: bool = False,
-          conversation: Optional[list[tuple]] = None) -> dict:
+          conversation: Optional[list[tuple]] = None, lab: Optional[dict] = None) -> dict:
     checkup = engine.answer("", rs, lambda plan: state)
     findings = walk([diagnosis_json(d) for d in checkup.diagnoses], redact_text)
     convo = [{"you": redact_text(t[0]), "voldoctor": redact_text(t[1]), "rules": list(t[2]) if len(t) > 2 else []}
              for t in (conversation or [])]
-    data, an = redact_state(json.loads(state.model_dump_json()), anonymize, also=[findings, convo])
+    from voldoctor.lab.classwide import progress_json
+
+    lab = walk(progress_json(state, rs, lab), redact_text)
+    data, an = redact_state(json.loads(state.model_dump_json()), anonymize, also=[findings, convo, lab])
     machine = redact_text(state.info.name or socket.gethostname())
     rep = {
         "report_version": REPORT_VERSION,
@@ -42,12 +45,14 @@ def build(state: DaemonState, rs: RuleSet, *, anonymize: bool = False,
         "anonymized": anonymize,
         "findings": findings,
         "conversation": convo,
+        "lab": lab,
         "state": data,
     }
     if an is not None:
         rep["machine"] = an.apply(machine)
         rep["findings"] = walk(rep["findings"], an.apply)
         rep["conversation"] = walk(rep["conversation"], an.apply)
+        rep["lab"] = walk(rep["lab"], an.apply)
     return rep
 
 
@@ -129,8 +134,11 @@ def summarize(paths: list[str], rs: RuleSet) -> dict:
     """Which rules fire on how many machines, worst first."""
     by_rule: dict[str, list[str]] = defaultdict(list)
     meta: dict[str, dict] = {}
+    from voldoctor.lab.classwide import progress_json, stuck
+
     machines = []
     problems = []
+    labs: list[tuple[str, dict]] = []
     for p in paths:
         try:
             data, st = load(p)
@@ -139,6 +147,7 @@ def summarize(paths: list[str], rs: RuleSet) -> dict:
             continue
         name = str(data.get("machine") or Path(p).stem)
         machines.append(name)
+        labs.append((name, data.get("lab") if isinstance(data.get("lab"), dict) else progress_json(st, rs)))
         a = engine.answer("", rs, lambda plan, st=st: st)
         for rid in dict.fromkeys(d.rule for d in a.diagnoses):
             by_rule[rid].append(name)
@@ -151,6 +160,7 @@ def summarize(paths: list[str], rs: RuleSet) -> dict:
         "machines": len(machines),
         "rules": [{"rule": rid, "title": meta[rid]["title"], "severity": meta[rid]["severity"],
                    "count": len(names), "machines": sorted(names)} for rid, names in rows],
+        "stuck": stuck(labs),
         "unreadable": problems,
     }
 
@@ -162,6 +172,9 @@ def summary_text(s: dict) -> str:
     for r in s["rules"]:
         names = ", ".join(safe(n) for n in r["machines"][:8]) + (" ..." if len(r["machines"]) > 8 else "")
         out.append(f"{r['count']:>4}  {r['rule']:<26} {r['severity']:<7} {safe(r['title'])}  [{names}]")
+    from voldoctor.lab.classwide import stuck_lines
+
+    out += stuck_lines(s.get("stuck", []))
     for p in s["unreadable"]:
         out.append(f"  unreadable: {safe(p)}")
     return "\n".join(out) + "\n"

@@ -14,6 +14,7 @@ from typing import Callable, Optional
 from rapidfuzz import fuzz, process, utils
 
 from voldoctor import chat, commandline, engine, slash  # noqa: F401 - slash registers the commands
+from voldoctor.lab import talk as lab_talk  # registers /lab and /hint
 from voldoctor.engine import Answer
 from voldoctor.plan import ReadPlan
 from voldoctor.conversation import COMMANDS, FOLLOW_UP_CUTOFF, FOLLOW_UPS, Focus, Line, Pending, Reply
@@ -43,6 +44,7 @@ class Session:
         self.state_turn = -1
         self.transcript: list[tuple[str, str, tuple[str, ...]]] = []  # (learner, answer, rules found)
         self.reporter: Optional[Callable[["Session", str], Reply]] = None  # set by the REPL: it writes files
+        self.lab_hints = None  # the lab's hint memory (voldoctor.lab.hints), made when first needed
 
     # ------------------------------------------------------------ state
 
@@ -126,6 +128,8 @@ class Session:
             if r is not None:
                 return r
         kind = self._follow_up(text)
+        if kind in lab_talk.FOLLOW_UPS:
+            return lab_talk.follow_up(self, kind)
         if kind is not None:
             if self.last is None:
                 return Reply().add("Tell me first what went wrong: a symptom in your words, an error message, "
@@ -138,7 +142,7 @@ class Session:
             return None
         t = utils.default_process(text)
         best, best_kind = 0.0, None
-        for kind, phrases in FOLLOW_UPS.items():
+        for kind, phrases in {**FOLLOW_UPS, **lab_talk.FOLLOW_UPS}.items():
             hit = process.extractOne(t, phrases, scorer=fuzz.ratio, processor=None, score_cutoff=FOLLOW_UP_CUTOFF)
             if hit and hit[1] > best:
                 best, best_kind = hit[1], kind

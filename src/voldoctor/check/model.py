@@ -1,15 +1,14 @@
 """The parts of a check: its result, its place in the tree, the context it
-reads (state, endpoint, lab profile, rules) and the lab profile itself."""
+reads (state, endpoint, lab profile, rules). The lab profile is a lab pack's
+(voldoctor.lab.pack)."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
+from voldoctor.lab.loader import load_profile  # noqa: F401 - `check --lab FILE` reads a lab pack
+from voldoctor.lab.pack import LabProfile  # one file per lab: the pack carries what the checks need
 from voldoctor.rules import RuleSet
 from voldoctor.state import DaemonError, DaemonState, Endpoint
 
@@ -17,36 +16,6 @@ if TYPE_CHECKING:
     from voldoctor.prober import Prober
 
 STALE_AFTER = 300  # seconds: labelled probe objects older than this are leftovers of a crashed run
-
-
-class LabProfile(BaseModel):
-    """What the lab needs; the module's own lab is the default."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    image: str = "docker/getting-started:latest"
-    port: int = Field(default=8965, ge=1, le=65535)
-    volume: str = "my-data"
-    path: str = "/app/data"
-
-
-def load_profile(path: Optional[str]) -> LabProfile:
-    if not path:
-        return LabProfile()
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        return LabProfile.model_validate(data)
-    except OSError as e:
-        raise ValueError(f"{path}: cannot read: {e.strerror}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ValueError(f"{path}: not valid TOML: {e}") from None
-    except ValidationError as e:
-        err = e.errors()[0]
-        where = ".".join(str(x) for x in err["loc"])
-        raise ValueError(f"{path}: {where}: {err['msg']}") from None
 
 
 @dataclass

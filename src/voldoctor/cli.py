@@ -51,11 +51,29 @@ def _common(p: argparse.ArgumentParser, top: bool = False) -> None:
     p.add_argument("--snapshot", metavar="FILE", help="replay a saved state instead of asking the daemon", **keep)
 
 
+def _project(p: argparse.ArgumentParser, top: bool = False) -> None:
+    keep = {} if top else {"default": argparse.SUPPRESS}
+    p.add_argument("--project", metavar="DIR", help="the project folder (compose file, .env, Dockerfile); "
+                   "default: this folder when it holds one", **keep)
+    p.add_argument("--compose-file", metavar="FILE", help="the compose file (like Compose's -f)", **keep)
+
+
+def load_project(args, text: str = ""):
+    """The project a question is about, or None; a file that cannot be read is a usage error (exit 2)."""
+    from voldoctor import project
+
+    try:
+        return project.for_question(text, getattr(args, "project", None), getattr(args, "compose_file", None))
+    except project.ProjectError as e:
+        raise UsageError(str(e)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     top = _Parser(prog="voldoctor", description="A troubleshooting assistant for Docker volumes and persistence. "
                   "With no command it opens a conversation.")
     top.add_argument("--version", action="version", version=f"voldoctor {__version__}")
     _common(top, top=True)
+    _project(top, top=True)
     sub = top.add_subparsers(dest="cmd", parser_class=_Parser)
 
     d = sub.add_parser("diagnose", help="answer one question and exit")
@@ -65,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--container", help="the container in question")
     d.add_argument("--json", action="store_true", help="print one JSON object")
     d.add_argument("--offline", action="store_true", help="never contact a daemon")
+    _project(d)
 
     r = sub.add_parser("rules", help="list, show and lint the rules")
     _common(r)
@@ -90,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--image", help="the image for the round trip (default: the lab image, if present)")
     ck.add_argument("--pull", action="store_true", help="pull the lab image if it is missing")
     ck.add_argument("--ascii", action="store_true", help="ASCII markers instead of ✓ ! ✗")
+    _project(ck)
 
     rp = sub.add_parser("report", help="a redacted report of this machine, for a TA")
     _common(rp)
@@ -98,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="json (replayable) or markdown (to paste in a chat); default from the file name, else json")
     rp.add_argument("--anonymize", action="store_true", help="also mask user names, host names and home paths")
     rp.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    _project(rp)
 
     sm = sub.add_parser("summarize", help="which problems a class has, from many JSON reports")
     _common(sm)
@@ -201,14 +222,16 @@ def cmd_diagnose(args) -> int:
             line = line.rstrip("\n")
             if not line.strip():
                 continue
-            a = engine.answer(line, rs, source, volume=args.volume, container=args.container)
+            a = engine.answer(line, rs, source, volume=args.volume, container=args.container,
+                              project=load_project(args, line))
             print(render.to_json(render.answer_json(a), indent=None), flush=True)
             worst = max(worst, int(a.exit_code))
         return worst
     text = " ".join(args.text)
     if args.volume is not None and not args.volume.strip():
         raise UsageError("--volume needs a name")
-    a = engine.answer(text, rs, source, volume=args.volume, container=args.container)
+    a = engine.answer(text, rs, source, volume=args.volume, container=args.container,
+                      project=load_project(args, text))
     if args.json:
         print(render.to_json(render.answer_json(a)))
     else:

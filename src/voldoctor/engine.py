@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Callable, Optional
 
-from voldoctor import commandline, probes, shellquote
+from voldoctor import commandline, deletes, probes, shellquote
 from voldoctor.commandline import ParsedCommand
 from voldoctor.facts import FACTS
 from voldoctor.rules import TEMPLATE_RE, Rule, RuleSet
@@ -118,6 +118,8 @@ class Answer:
     checked_symptoms: tuple[str, ...] = field(default_factory=tuple)
     command: Optional[ParsedCommand] = None
     effects: tuple[str, ...] = ()  # what a pasted command will do with data, in plain words
+    deletes: Optional[deletes.Forecast] = None  # what a pasted cleanup command would delete (see deletes.py)
+    project: Any = None  # the project folder read for the question (project.Project)
 
     @property
     def daemon_down(self) -> bool:
@@ -128,6 +130,8 @@ class Answer:
         if self.daemon_down:
             return Exit.DAEMON
         if any(d.severity in ("error", "warning") for d in self.diagnoses):
+            return Exit.PROBLEMS
+        if self.deletes is not None and self.deletes.loses_files:
             return Exit.PROBLEMS
         return Exit.OK
 
@@ -259,14 +263,19 @@ def answer(
     volume: Optional[str] = None,
     container: Optional[str] = None,
     prior: Optional[Match] = None,
+    project: Any = None,
 ) -> Answer:
     """Answer one question. `source` None means offline: no daemon at all.
     `prior` lets a conversation supply a symptom the learner already chose."""
     line = commandline.command_line(text)
     command = commandline.parse(text) if line else None
-    m = prior or match_question(text, ruleset)
+    cleanup = deletes.parse(text)
+    if cleanup is not None and command is not None and not command.ok:
+        command = None  # a prune or compose command: read by deletes, not by the run/volume parser
+    # a cleanup command is read as a command, not as words describing a symptom
+    m = prior or match_question(text.replace(deletes.find(text), " ") if cleanup is not None else text, ruleset)
     ents = m.entities
-    checkup = not text.strip() and prior is None
+    checkup = not text.strip() and prior is None and project is None
     from_command = False
     if m.symptom is not None:
         sym_ids = [m.symptom.id]
@@ -282,12 +291,19 @@ def answer(
     notes: list[str] = []
     if command is not None and command.error:
         notes.append(command.error)
+    project_rules = [r for r in ruleset.rules.values() if r.scope == "project"] if project is not None else []
     if source is None:
-        return Answer(text, m, ents, (), None, offline=True, advice=advice, checked_symptoms=tuple(sym_ids),
-                      notes=tuple(notes), command=command)
+        if cleanup is not None:
+            notes.append("What this command deletes depends on the daemon's state; ask again without --offline.")
+        diags = evaluate(project_rules, {"project": project_subjects(project, None, None)}) if project else []
+        return Answer(text, m, ents, tuple(diags), None, offline=True, advice=advice, checked_symptoms=tuple(sym_ids),
+                      notes=tuple(notes), command=command, project=project)
 
     rules = [r for r in rules_for(ruleset, sym_ids, command) if not (from_command and r.reported_only)]
+    rules += [r for r in project_rules if r not in rules]
     want = frozenset(FACTS[f].needs for r in rules for f in r.facts_used if FACTS[f].needs)
+    if cleanup is not None:
+        want |= {"df"} | ({"images"} if cleanup.kind == "run-rm" else set())
     cmd_ok = command is not None and command.ok
     seen: dict[str, Any] = {}
 
@@ -295,6 +311,10 @@ def answer(
         e = ents.merged(extract(text, names_of(phase1)))
         q = _query(e, volume, container, checkup, command)
         seen["ents"], seen["query"] = e, q
+        if cleanup is not None:  # look inside the volumes it would delete: do they hold files?
+            doomed = [v for v in (phase1.volume(n) for n in deletes.candidates(cleanup, phase1, project)) if v]
+            ask.paths = tuple(dict.fromkeys([*ask.paths, *(v.mountpoint for v in doomed if v.mountpoint)]))
+            ask.volumes = tuple(dict.fromkeys([*ask.volumes, *(v.name for v in doomed)]))
         return [c.id for c in probes.focus(phase1, q)[0]]
 
     pre = _query(ents.merged(extract(text, Names())), volume, container, checkup, command)
@@ -302,7 +322,8 @@ def answer(
         pick, want,
         paths=tuple(x.source for x in (command.mounts if cmd_ok else ()) if x.type == "bind" and x.source.startswith("/")),
         ports=tuple(dict.fromkeys([*(p for p, _ in (command.ports if cmd_ok else ()) if p), *ents.ports])),
-        images=tuple(dict.fromkeys([*((command.image,) if cmd_ok and command.image else ()), *ents.images])),
+        images=tuple(dict.fromkeys([*((command.image,) if cmd_ok and command.image else ()), *ents.images,
+                                    *((cleanup.run.image,) if cleanup is not None and cleanup.run else ())])),
         volumes=pre.volumes,
     )
     state = source(ask)
@@ -314,7 +335,10 @@ def answer(
         sym_ids = [DAEMON_SYMPTOM] + [s for s in sym_ids if s != DAEMON_SYMPTOM]
         rules = [r for r in rules_for(ruleset, sym_ids, None) if r.scope == "daemon"]
     subs = probes.subjects(state, q, {r.scope for r in rules})
+    if project is not None and state.reachable:
+        subs["project"] = project_subjects(project, state, q)
     diags = supersede(evaluate(rules, subs), ruleset)
+    forecast = deletes.forecast(cleanup, state, project) if cleanup is not None and state.reachable else None
     needs = None
     if state.reachable:
         for ref in q.containers:
@@ -328,4 +352,13 @@ def answer(
         elif need == "container" and not subs.get("container") and not subs.get("mount"):
             needs = "container"
     return Answer(text, m, ents, tuple(diags), state, notes=tuple(notes), needs=needs, advice=advice,
-                  checked_symptoms=tuple(sym_ids), command=command, effects=command_effects(command, state))
+                  checked_symptoms=tuple(sym_ids), command=command, effects=command_effects(command, state),
+                  deletes=forecast, project=project)
+
+
+def project_subjects(project, state: Optional[DaemonState], q: Optional[probes.Query]) -> list[probes.Subject]:
+    from voldoctor.facts import daemon as daemon_facts
+    from voldoctor.facts import project as project_facts
+
+    base = daemon_facts.produce(state, q) if state is not None and state.reachable else {}
+    return project_facts.subjects(project, state, base)

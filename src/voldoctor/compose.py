@@ -83,43 +83,70 @@ def legacy_volume_name(project: str, key: str) -> str:
 
 # ------------------------------------------------------------ interpolation
 
-_VAR = re.compile(r"""
-    \$(?:
-        (?P<escaped>\$)
-      | (?P<named>[_a-zA-Z][_a-zA-Z0-9]*)
-      | \{(?P<braced>[_a-zA-Z][_a-zA-Z0-9]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}
-      | (?P<invalid>)
-    )""", re.VERBOSE)
+_NAME = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*")
+_BRACED = re.compile(r"([_a-zA-Z][_a-zA-Z0-9]*)(?:(:?[-?+])(.*))?", re.S)
 
 
-def interpolate(value: str, env: Mapping[str, str], where: str = "") -> str:
+def interpolate(value: str, env: Mapping[str, str], where: str = "", depth: int = 0) -> str:
     """${VAR}, $VAR, ${VAR:-default}, ${VAR-default}, ${VAR:?error},
     ${VAR?error}, ${VAR:+alt}, ${VAR+alt} and $$, as Compose reads them. An
     unset variable without a default is the empty string (Compose warns).
-    Defaults are themselves interpolated (nested ${...} in them is not)."""
-    def one(m: re.Match) -> str:
-        if m.group("escaped") is not None:
-            return "$"
-        name = m.group("named") or m.group("braced")
-        if name is None:
-            raise ComposeError(f"{where}invalid interpolation format in {value!r}: a '$' must start "
-                               "${NAME} or $NAME (write $$ for a literal $)")
-        op, arg = m.group("op"), m.group("arg")
-        val = env.get(name)
-        if not op:
-            return val or ""
-        colon = op.startswith(":")
-        empty = val is None or (colon and val == "")
-        kind = op[-1]
-        if kind == "-":
-            return interpolate(arg, env, where) if empty else val
-        if kind == "+":
-            return "" if empty else interpolate(arg, env, where)
-        if empty:  # '?'
-            raise ComposeError(f"{where}required variable {name} is missing a value" + (f": {arg}" if arg else ""))
-        return val
+    A default may itself hold ${...} (Compose v2 reads it; v1 refuses)."""
+    def bad() -> ComposeError:
+        return ComposeError(f"{where}invalid interpolation format in {value!r}: a '$' must start "
+                            "${NAME} or $NAME (write $$ for a literal $)")
 
-    return _VAR.sub(one, value)
+    if depth > 20:
+        raise ComposeError(f"{where}interpolation nested too deeply in {value[:60]!r}")
+    out, i, n = [], 0, len(value)
+    while i < n:
+        c = value[i]
+        if c != "$":
+            out.append(c)
+            i += 1
+            continue
+        nxt = value[i + 1] if i + 1 < n else ""
+        if nxt == "$":
+            out.append("$")
+            i += 2
+            continue
+        if nxt == "{":
+            level, j = 1, i + 2
+            while j < n and level:
+                if value[j] == "{":
+                    level += 1
+                elif value[j] == "}":
+                    level -= 1
+                j += 1
+            if level:
+                raise bad()
+            m = _BRACED.fullmatch(value[i + 2:j - 1])
+            if not m:
+                raise bad()
+            out.append(_expand(m.group(1), m.group(2), m.group(3) or "", env, where, depth))
+            i = j
+            continue
+        m = _NAME.match(value, i + 1)
+        if not m:
+            raise bad()
+        out.append(env.get(m.group(0)) or "")
+        i = m.end()
+    return "".join(out)
+
+
+def _expand(name: str, op: Optional[str], arg: str, env: Mapping[str, str], where: str, depth: int) -> str:
+    val = env.get(name)
+    if not op:
+        return val or ""
+    empty = val is None or (op.startswith(":") and val == "")
+    kind = op[-1]
+    if kind == "-":
+        return interpolate(arg, env, where, depth + 1) if empty else val
+    if kind == "+":
+        return "" if empty else interpolate(arg, env, where, depth + 1)
+    if empty:  # '?'
+        raise ComposeError(f"{where}required variable {name} is missing a value" + (f": {arg}" if arg else ""))
+    return val
 
 
 def interpolate_tree(obj, env: Mapping[str, str], where: str = ""):

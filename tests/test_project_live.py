@@ -188,3 +188,22 @@ def test_healthy_project_is_quiet(lab, proj, on_daemon, cli_json):
     code, out, got = ask(cli_json, d)
     assert got == [] and code == 0, out["diagnoses"]
     assert ask(cli_json, d, "--offline")[2] == []
+
+
+def test_check_report_and_conversation_read_the_project(lab, proj, on_daemon, cli, cli_json, tmp_path):
+    import json
+    import sys
+    from pathlib import Path
+
+    d = proj({"compose.yaml": f"services:\n  web:\n{SVC}    volumes:\n      - cache:/cache\n"})
+    code, out = cli_json("check", "--only", "project", "--project", str(d))
+    res = out["checks"][0]
+    assert res["status"] == "fail" and "project-volume-undeclared" in res["message"] and code == 1
+    code, text, err = cli("report", "--project", str(d), "-o", str(tmp_path / "r.json"))
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert "project-volume-undeclared" in [f["rule"] for f in rep["findings"]]
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    r = subprocess.run([sys.executable, "-m", "voldoctor", "--project", str(d)], input="volume not found\ncache\n",
+                       capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "PYTHONPATH": src, "DOCKER_HOST": on_daemon})
+    assert "the compose file never declares" in r.stdout, r.stdout + r.stderr

@@ -99,6 +99,7 @@ class Context:
     endpoint_error: Optional[object] = None
     endpoint: Optional[object] = None
     prober: Optional[object] = None
+    project: Optional[object] = None  # the project folder read with --project (or found here)
 
     @property
     def replay(self) -> bool:
@@ -467,3 +468,22 @@ def summary(results: list[tuple[Check, Result]], strict: bool) -> dict:
     counts = {k: sum(1 for _, r in results if r.status == k) for k in ("pass", "warn", "fail", "skip")}
     failed = counts["fail"] > 0 or (strict and counts["warn"] > 0)
     return {**counts, "exit_code": 1 if failed else 0}
+
+
+@check("project", "Project files")
+def _project_files(ctx: Context) -> Result:
+    """The project rules over the compose file, .env and Dockerfile (crossed with the daemon when it answered)."""
+    if ctx.project is None:
+        return Result("pass", "no project here: no compose file or Dockerfile (--project DIR names one)")
+    from voldoctor import engine, rules
+
+    st = ctx.state if ctx.state is not None and ctx.state.reachable else None
+    rs = rules.load()
+    diags = engine.evaluate([r for r in rs.rules.values() if r.scope == "project"],
+                            {"project": engine.project_subjects(ctx.project, st, None)})
+    bad = [d for d in diags if d.severity in ("error", "warning")]
+    if not bad:
+        return Result("pass", f"{ctx.project.compose_file or ctx.project.dir}: nothing to fix"
+                      + ("" if st else " (read without the daemon)"))
+    status = "fail" if any(d.severity == "error" for d in bad) else "warn"
+    return Result(status, "; ".join(f"{d.title} [{d.rule}]" for d in bad), [d.fix[0] for d in bad])

@@ -327,7 +327,8 @@ def cmd_report(args, conversation=None) -> int:
     rs = load_rules(args)
     st = live_or_saved_state(args)
     fmt = args.format or ("markdown" if args.output.endswith((".md", ".markdown")) else "json")
-    rep = report.build(st, rs, anonymize=args.anonymize, conversation=conversation)
+    rep = report.build(st, rs, anonymize=args.anonymize, conversation=conversation,
+                       project=load_project(args) if hasattr(args, "project") else None)
     text = report.markdown(rep) if fmt == "markdown" else render.to_json(rep) + "\n"
     write_output(args.output, text, args.force)
     if args.output != "-":
@@ -394,7 +395,8 @@ def cmd_check(args) -> int:
         profile = check.load_profile(args.lab)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    ctx = check.Context(profile=profile, timeout=args.timeout, image=args.image, pull=args.pull)
+    ctx = check.Context(profile=profile, timeout=args.timeout, image=args.image, pull=args.pull,
+                        project=load_project(args))
     t0 = time.monotonic()
     if args.snapshot:
         from voldoctor.state import SnapshotError, load

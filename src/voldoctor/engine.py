@@ -292,6 +292,8 @@ def answer(
     if command is not None and command.error:
         notes.append(command.error)
     project_rules = [r for r in ruleset.rules.values() if r.scope == "project"] if project is not None else []
+    if m.symptom is not None:  # a named symptom: only the project's causes of it
+        project_rules = [r for r in project_rules if m.symptom.id in r.symptoms]
     if source is None:
         if cleanup is not None:
             notes.append("What this command deletes depends on the daemon's state; ask again without --offline.")
@@ -360,5 +362,5 @@ def project_subjects(project, state: Optional[DaemonState], q: Optional[probes.Q
     from voldoctor.facts import daemon as daemon_facts
     from voldoctor.facts import project as project_facts
 
-    base = daemon_facts.produce(state, q) if state is not None and state.reachable else {}
+    base = daemon_facts.produce(state, q or probes.Query()) if state is not None and state.reachable else {}
     return project_facts.subjects(project, state, base)

@@ -96,9 +96,10 @@ def command(name: str, args: str, help: str):
 
 
 class Session:
-    def __init__(self, ruleset: RuleSet, sources: SourceFactory, *, unicode: bool = True):
+    def __init__(self, ruleset: RuleSet, sources: SourceFactory, *, unicode: bool = True, project=None):
         self.rules = ruleset
         self.sources = sources
+        self.project = project  # the project folder the conversation is about (--project), if any
         self.unicode = unicode
         self.focus = Focus()
         self.recent: dict[str, list[str]] = {"volume": [], "container": []}
@@ -239,7 +240,7 @@ class Session:
             vol = self.focus.volume
         if cont is None and self.focus.container and sym.needs != "volume" and not m.entities.paths:
             cont = self.focus.container
-        a = engine.answer(text, self.rules, src, volume=vol, container=cont, prior=m)
+        a = engine.answer(text, self.rules, src, volume=vol, container=cont, prior=m, project=self.project)
         note = self._remember_state(a.state)
         if a.needs == "path":
             self.pending = Pending("path", text, self.paths(), m.candidates)
@@ -277,7 +278,7 @@ class Session:
 
     def _present_command(self, text: str, m: Match, src) -> Reply:
         """A pasted docker command with no symptom words: check it before it runs."""
-        a = engine.answer(text, self.rules, src, prior=m)
+        a = engine.answer(text, self.rules, src, prior=m, project=self.project)
         note = self._remember_state(a.state)
         self.pending = None
         self.last, self.last_question, self.shown = a, (text, m), 0
@@ -432,7 +433,7 @@ class Session:
         sym = self.rules.symptoms[m.symptom.id] if m and m.symptom else None
         if sym is not None and sym.needs == "volume":
             cont = None
-        after = engine.answer(text, self.rules, self.sources(), volume=vol, container=cont, prior=m)
+        after = engine.answer(text, self.rules, self.sources(), volume=vol, container=cont, prior=m, project=self.project)
         note = self._remember_state(after.state)
         r = Reply()
         if note:

@@ -392,8 +392,7 @@ def _read_state(col: Collector, ep: Endpoint, pick, max_inspect: int, user: str)
         update["images"] = _images(col, tuple(getattr(pick, "images", ()))[:3])
     if "df" in want:
         df = col._call(col.client.df) or {}
-        update["volume_sizes"] = {v["Name"]: int((v.get("UsageData") or {}).get("Size") or -1)
-                                  for v in (df.get("Volumes") or [])}
+        update["volume_sizes"] = {v["Name"]: int(_size_of(v)) for v in (df.get("Volumes") or [])}
     state = state.model_copy(update=update)
     if state.local:
         stats, missing = _stat_paths(state, tuple(getattr(pick, "paths", ())))
@@ -402,6 +401,12 @@ def _read_state(col: Collector, ep: Endpoint, pick, max_inspect: int, user: str)
     else:
         update = {"path_stats": _helper_stats(col, state, tuple(getattr(pick, "volumes", ()))[:3])}
     return state.model_copy(update={**update, "requests": col.requests, "collected_at": collected_at})
+
+
+def _size_of(v: dict) -> int:
+    """A volume's size from /system/df: 0 is a real size (an empty volume); -1 or nothing is unknown."""
+    size = (v.get("UsageData") or {}).get("Size")
+    return -1 if size is None else size
 
 
 def _images(col: Collector, wanted: tuple[str, ...]) -> tuple[Image, ...]:

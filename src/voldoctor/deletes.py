@@ -491,7 +491,8 @@ def describe(v: Loss) -> str:
     if v.name is None:
         return f"a new anonymous volume at {v.target} (whatever is written there)"
     what = {True: "holds files", False: "empty", None: "contents unknown"}[v.has_files]
-    return f"{v.name} ({human_size(v.size_bytes)}, {what})"
+    anon = len(v.name) == 64 and all(c in "0123456789abcdef" for c in v.name)
+    return f"{v.name[:12] + ' (anonymous' if anon else v.name + ' ('}{', ' if anon else ''}{human_size(v.size_bytes)}, {what})"
 
 
 def text_lines(f: Forecast) -> list[str]:

@@ -168,7 +168,7 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
     elif a.command is not None and a.command.ok:
         lines.append(f"Your command ({a.command.kind}), before you run it:")
         lines += [f"  - {safe(e)}" for e in a.effects]
-    elif a.input.strip():
+    elif a.input.strip() and a.deletes is None:
         if m.candidates:
             lines.append("I am not sure what the problem is. Did you mean:")
             lines += [f"  {i}. {safe(c.title)} ({c.id}, score {c.score})" for i, c in enumerate(m.candidates, 1)]

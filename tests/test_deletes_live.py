@@ -18,6 +18,24 @@ from conftest import IMAGES, build_images
 pytestmark = pytest.mark.live
 RESULTS: list[tuple[str, list, list, list, list]] = []  # for the summary printed at the end
 
+@pytest.fixture(autouse=True)
+def no_new_volumes_left(daemon_host):
+    """Commands run here for real leave anonymous volumes behind on purpose
+    (that is what some forecasts say); remove every volume a test added."""
+    import docker
+
+    api = docker.APIClient(base_url=daemon_host, version="auto", timeout=60)
+    before = {v["Name"] for v in (api.volumes().get("Volumes") or [])}
+    yield
+    for v in api.volumes().get("Volumes") or []:
+        if v["Name"] not in before:
+            try:
+                api.remove_volume(v["Name"], force=True)
+            except Exception:
+                pass
+    api.close()
+
+
 
 def inventory(api) -> tuple[set[str], set[str]]:
     vols = {v["Name"] for v in (api.volumes().get("Volumes") or [])}

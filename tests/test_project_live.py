@@ -14,6 +14,24 @@ pytestmark = [pytest.mark.live, pytest.mark.skipif(
     shutil.which("docker-compose") is None and os.environ.get("VOLDOCTOR_REQUIRE_DAEMON") != "1",
     reason="docker-compose is not installed (apt-get install docker-compose)")]
 
+@pytest.fixture(autouse=True)
+def no_new_volumes_left(daemon_host):
+    """Commands run here for real leave anonymous volumes behind on purpose
+    (that is what some forecasts say); remove every volume a test added."""
+    import docker
+
+    api = docker.APIClient(base_url=daemon_host, version="auto", timeout=60)
+    before = {v["Name"] for v in (api.volumes().get("Volumes") or [])}
+    yield
+    for v in api.volumes().get("Volumes") or []:
+        if v["Name"] not in before:
+            try:
+                api.remove_volume(v["Name"], force=True)
+            except Exception:
+                pass
+    api.close()
+
+
 SVC = "    image: vdt-busybox:latest\n    command: [\"sleep\", \"600\"]\n    network_mode: none\n"
 
 

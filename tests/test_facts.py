@@ -46,8 +46,63 @@ def produced() -> dict[str, set[str]]:
     return out
 
 
+PROJECT_FILES = {
+    "compose.yaml": """
+services:
+  web:
+    build: .
+    user: "1000"
+    volumes:
+      - data:/data
+      - ./site:/site
+      - ./made:/made
+      - undeclared:/u
+      - /scratch
+volumes:
+  data: {}
+  db-data: {}
+  shared:
+    external: true
+""",
+    "Dockerfile": "FROM x\nUSER app\nVOLUME /data /var/lib/app\nRUN echo x > /var/lib/app/f\n",
+}
+
+
+def project_facts() -> set[str]:
+    """Every fact the project producer makes, over a project and a state that exercise them all."""
+    import os
+    import tempfile
+
+    from voldoctor import project as project_mod
+    from voldoctor.state import DaemonInfo, DaemonState, Endpoint, PathStat, Volume
+
+    made: set[str] = set()
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp) / "myapp"
+        d.mkdir()
+        for name, text in PROJECT_FILES.items():
+            (d / name).write_text(text)
+        (d / "made").mkdir()
+        os.chown(d, 1000, 1000) if os.geteuid() == 0 else None
+        (d / "data").mkdir()
+        proj = project_mod.load(str(d), env={}, flavor="v2")
+        state = DaemonState(
+            endpoint=Endpoint(url="unix:///var/run/docker.sock"), reachable=True,
+            info=DaemonInfo(server_version="20.10.24", api_version="1.41"),
+            volumes=(Volume(name="myapp_data", mountpoint="/vol/myapp_data"),
+                     Volume(name="old_db-data", mountpoint="/vol/old", labels={
+                         "com.docker.compose.project": "old", "com.docker.compose.volume": "db-data"})),
+            path_stats={"/vol/myapp_data": PathStat(uid=0, gid=0, mode=0o755, is_dir=True)},
+            volume_sizes={"myapp_data": 10, "old_db-data": 4096})
+        for st in (None, state):
+            for f in PRODUCERS["project"].produce(proj, st):
+                made |= {k for k, v in f.items() if v is not None}
+    return made
+
+
 def test_each_producer_makes_exactly_what_it_declares():
     got = produced()
+    got["project"] = project_facts()
     for subject, module in PRODUCERS.items():
         declared = {f.name for f in module.DECLARED}
         assert got[subject] - declared == set(), f"{subject} makes undeclared facts"

@@ -10,8 +10,9 @@ import stat
 
 import pytest
 
-from conftest import voldoctor_subprocess
-from test_session import SNAP, snapshot, talk
+from support import SNAPSHOTS as SNAP
+from support import snapshot, talk
+from support import voldoctor as voldoctor_subprocess
 from voldoctor import check, report, rules
 from voldoctor.demo import DEMOS
 from voldoctor.lab import loader

@@ -96,3 +96,13 @@ def write_output(path: str, text: str, force: bool = False) -> None:
         write_private(path, text, force=force)
     except WriteError as e:
         raise UsageError(str(e)) from None
+
+
+def load_project(args, text: str = ""):
+    """The project a question is about, or None; a file that cannot be read is a usage error (exit 2)."""
+    from voldoctor import project
+
+    try:
+        return project.for_question(text, getattr(args, "project", None), getattr(args, "compose_file", None))
+    except project.ProjectError as e:
+        raise UsageError(str(e)) from None

@@ -8,7 +8,7 @@ import sys
 from typing import Optional
 
 from voldoctor import __version__
-from voldoctor.app import UsageError, load_rules, saved_state, state_source, whole_state, write_output
+from voldoctor.app import UsageError, load_project, load_rules, saved_state, state_source, whole_state, write_output
 
 from voldoctor.exits import Exit
 
@@ -49,11 +49,19 @@ def _common(p: argparse.ArgumentParser, top: bool = False) -> None:
     p.add_argument("--snapshot", metavar="FILE", help="replay a saved state instead of asking the daemon", **keep)
 
 
+def _project(p: argparse.ArgumentParser, top: bool = False) -> None:
+    keep = {} if top else {"default": argparse.SUPPRESS}
+    p.add_argument("--project", metavar="DIR", help="the project folder (compose file, .env, Dockerfile); "
+                   "default: this folder when it holds one", **keep)
+    p.add_argument("--compose-file", metavar="FILE", help="the compose file (like Compose's -f)", **keep)
+
+
 def build_parser() -> argparse.ArgumentParser:
     top = _Parser(prog="voldoctor", description="A troubleshooting assistant for Docker volumes and persistence. "
                   "With no command it opens a conversation.")
     top.add_argument("--version", action="version", version=f"voldoctor {__version__}")
     _common(top, top=True)
+    _project(top, top=True)
     sub = top.add_subparsers(dest="cmd", parser_class=_Parser)
 
     d = sub.add_parser("diagnose", help="answer one question and exit")
@@ -63,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--container", help="the container in question")
     d.add_argument("--json", action="store_true", help="print one JSON object")
     d.add_argument("--offline", action="store_true", help="never contact a daemon")
+    _project(d)
 
     r = sub.add_parser("rules", help="list, show and lint the rules")
     _common(r)
@@ -88,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--image", help="the image for the round trip (default: the lab image, if present)")
     ck.add_argument("--pull", action="store_true", help="pull the lab image if it is missing")
     ck.add_argument("--ascii", action="store_true", help="ASCII markers instead of ✓ ! ✗")
+    _project(ck)
 
     rp = sub.add_parser("report", help="a redacted report of this machine, for a TA")
     _common(rp)
@@ -96,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="json (replayable) or markdown (to paste in a chat); default from the file name, else json")
     rp.add_argument("--anonymize", action="store_true", help="also mask user names, host names and home paths")
     rp.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    _project(rp)
 
     sm = sub.add_parser("summarize", help="which problems a class has, from many JSON reports")
     _common(sm)
@@ -178,14 +189,16 @@ def cmd_diagnose(args) -> int:
             line = line.rstrip("\n")
             if not line.strip():
                 continue
-            a = engine.answer(line, rs, source, volume=args.volume, container=args.container)
+            a = engine.answer(line, rs, source, volume=args.volume, container=args.container,
+                              project=load_project(args, line))
             print(render.to_json(render.answer_json(a), indent=None), flush=True)
             worst = max(worst, int(a.exit_code))
         return worst
     text = " ".join(args.text)
     if args.volume is not None and not args.volume.strip():
         raise UsageError("--volume needs a name")
-    a = engine.answer(text, rs, source, volume=args.volume, container=args.container)
+    a = engine.answer(text, rs, source, volume=args.volume, container=args.container,
+                      project=load_project(args, text))
     if args.json:
         print(render.to_json(render.answer_json(a)))
     else:
@@ -245,7 +258,8 @@ def cmd_report(args, conversation=None) -> int:
     rs = load_rules(args)
     st = whole_state(args)
     fmt = args.format or ("markdown" if args.output.endswith((".md", ".markdown")) else "json")
-    rep = report.build(st, rs, anonymize=args.anonymize, conversation=conversation)
+    rep = report.build(st, rs, anonymize=args.anonymize, conversation=conversation,
+                       project=load_project(args) if hasattr(args, "project") else None)
     text = report.markdown(rep) if fmt == "markdown" else render.to_json(rep) + "\n"
     write_output(args.output, text, args.force)
     if args.output != "-":
@@ -313,7 +327,7 @@ def cmd_check(args) -> int:
     except ValueError as e:
         raise UsageError(str(e)) from None
     ctx = check.Context(profile=profile, timeout=args.timeout, rules=load_rules(args), image=args.image,
-                        pull=args.pull)
+                        pull=args.pull, project=load_project(args))
     t0 = time.monotonic()
     if args.snapshot:
         ctx.state = saved_state(args.snapshot)

@@ -266,15 +266,17 @@ def _read_state(col: Collector, ep: Endpoint, plan: Optional[ReadPlan], max_insp
             c.model_copy(update={"detail": details[c.id]}) if c.id in details else c for c in state.containers
         )
     state = state.model_copy(update=update)
+    inside = tuple(n for n in (plan.look_inside(state) if plan else ()) if state.volume(n) is not None)
     if state.local:
-        stats, missing = hostfs.stat_paths(state, plan.paths if plan else ())
+        extra = tuple(state.volume(n).mountpoint for n in inside if state.volume(n).mountpoint)
+        stats, missing = hostfs.stat_paths(state, (plan.paths if plan else ()) + extra)
         update = {"path_stats": stats, "missing_paths": missing, "free_bytes": hostfs.free(state.info.root_dir),
                   "listening": hostfs.listening(plan.ports if plan else ())}
     else:
         # The volume in question, looked into by one helper container: its
         # requests come on top of the reads, once per question.
         col.budget = max(col.budget, col.requests + 1 + HELPER_COST)
-        update = {"path_stats": _helper_stats(col, state, plan.volumes[:1] if plan else ())}
+        update = {"path_stats": _helper_stats(col, state, ((plan.volumes if plan else ()) + inside)[:1])}
     return state.model_copy(update={**update, "requests": col.requests, "collected_at": collected_at})
 
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from voldoctor import commandline, probes, shellquote
+from voldoctor import commandline, deletes, probes, shellquote
 from voldoctor.commandline import ParsedCommand
 from voldoctor.facts import FACTS
 from voldoctor.rules import TEMPLATE_RE, Rule, RuleSet
@@ -112,6 +112,8 @@ class Answer:
     checked_symptoms: tuple[str, ...] = field(default_factory=tuple)
     command: Optional[ParsedCommand] = None
     effects: tuple[str, ...] = ()  # what a pasted command will do with data, in plain words
+    deletes: Optional[deletes.Forecast] = None  # what a pasted cleanup command would delete (see deletes.py)
+    project: Any = None  # the project folder read for the question (project.Project)
 
     @property
     def daemon_down(self) -> bool:
@@ -122,6 +124,8 @@ class Answer:
         if self.daemon_down:
             return Exit.DAEMON
         if any(d.severity in ("error", "warning") for d in self.diagnoses):
+            return Exit.PROBLEMS
+        if self.deletes is not None and self.deletes.loses_files:
             return Exit.PROBLEMS
         return Exit.OK
 
@@ -242,20 +246,30 @@ class Question:
     text: str
     command: Optional[ParsedCommand]
     match: Match
+    cleanup: Optional[deletes.DeleteCommand] = None  # a cleanup command (rm, prune, down -v): what it deletes
 
     @property
     def pasted(self) -> bool:
-        return self.command is not None
+        return self.command is not None or self.cleanup is not None
 
     def chosen(self, m: Match) -> "Question":
         """The same text, with the symptom the learner picked."""
-        return Question(self.text, self.command, m)
+        return Question(self.text, self.command, m, self.cleanup)
 
 
-def read(text: str, ruleset: RuleSet) -> Question:
+def read(text: str, ruleset: RuleSet, prior: Optional[Match] = None) -> Question:
+    """Read the text once: the docker command in it, a cleanup command, and
+    (unless the learner already chose one) the symptom its words say."""
     line = commandline.command_line(text)
     command = commandline.parse(text) if line else None
-    return Question(text, command, match_question(text, ruleset, line))
+    cleanup = deletes.parse(text)
+    if cleanup is not None and command is not None and not command.ok:
+        command = None  # a prune or compose command: read by deletes, not by the run/volume parser
+    if prior is not None:
+        return Question(text, command, prior, cleanup)
+    # a cleanup command is read as a command, not as words describing a symptom
+    words = text.replace(deletes.find(text), " ") if cleanup is not None else text
+    return Question(text, command, match_question(words, ruleset, line if cleanup is None else ""), cleanup)
 
 
 def answer(
@@ -266,18 +280,17 @@ def answer(
     volume: Optional[str] = None,
     container: Optional[str] = None,
     prior: Optional[Match] = None,
+    project: Any = None,
 ) -> Answer:
     """Answer one question (read from text here when given as text). `source`
     None means offline: no daemon at all. `prior` lets a conversation supply a
     symptom the learner already chose."""
-    q = read(question, ruleset) if isinstance(question, str) and prior is None else (
-        Question(question, commandline.parse(question) if commandline.command_line(question) else None, prior)
-        if isinstance(question, str) else question)
+    q = read(question, ruleset, prior) if isinstance(question, str) else question
     if prior is not None:
         q = q.chosen(prior)
-    text, command, m = q.text, q.command, q.match
+    text, command, m, cleanup = q.text, q.command, q.match, q.cleanup
     ents = m.entities
-    checkup = not text.strip() and prior is None
+    checkup = not text.strip() and prior is None and project is None
     from_command = False
     if m.symptom is not None:
         sym_ids = [m.symptom.id]
@@ -293,12 +306,21 @@ def answer(
     notes: list[str] = []
     if command is not None and command.error:
         notes.append(command.error)
+    project_rules = [r for r in ruleset.rules.values() if r.scope == "project"] if project is not None else []
+    if m.symptom is not None:  # a named symptom: only the project's causes of it
+        project_rules = [r for r in project_rules if m.symptom.id in r.symptoms]
     if source is None:
-        return Answer(text, m, ents, (), None, offline=True, advice=advice, checked_symptoms=tuple(sym_ids),
-                      notes=tuple(notes), command=command)
+        if cleanup is not None:
+            notes.append("What this command deletes depends on the daemon's state; ask again without --offline.")
+        diags = evaluate(project_rules, {"project": project_subjects(project, None, None)}) if project else []
+        return Answer(text, m, ents, tuple(diags), None, offline=True, advice=advice, checked_symptoms=tuple(sym_ids),
+                      notes=tuple(notes), command=command, project=project)
 
     rules = [r for r in rules_for(ruleset, sym_ids, command) if not (from_command and r.reported_only)]
+    rules += [r for r in project_rules if r not in rules]
     want = frozenset(FACTS[f].needs for r in rules for f in r.facts_used if FACTS[f].needs)
+    if cleanup is not None:
+        want |= {"df"} | ({"images"} if cleanup.kind == "run-rm" else set())
     cmd_ok = command is not None and command.ok
     seen: dict[str, Any] = {}
 
@@ -308,13 +330,21 @@ def answer(
         seen["ents"], seen["query"] = e, q
         return [c.id for c in probes.focus(phase1, q)[0]]
 
+    def doomed(phase1: DaemonState) -> tuple[str, ...]:
+        """The volumes a cleanup command would delete: look inside them (do they hold files?)."""
+        if cleanup is None:
+            return ()
+        return tuple(n for n in deletes.candidates(cleanup, phase1, project) if phase1.volume(n) is not None)
+
     pre = _query(ents.merged(extract(text, Names())), volume, container, checkup, command)
     plan = ReadPlan(
         pick, want,
         paths=tuple(x.source for x in (command.mounts if cmd_ok else ()) if x.type == "bind" and x.source.startswith("/")),
         ports=tuple(dict.fromkeys([*(p for p, _ in (command.ports if cmd_ok else ()) if p), *ents.ports])),
-        images=tuple(dict.fromkeys([*((command.image,) if cmd_ok and command.image else ()), *ents.images])),
+        images=tuple(dict.fromkeys([*((command.image,) if cmd_ok and command.image else ()), *ents.images,
+                                    *((cleanup.run.image,) if cleanup is not None and cleanup.run else ())])),
         volumes=pre.volumes,
+        look_inside=doomed,
     )
     state = source(plan)
     if "query" not in seen and state.reachable:  # a replayed state: nothing was picked
@@ -325,7 +355,10 @@ def answer(
         sym_ids = [DAEMON_SYMPTOM] + [s for s in sym_ids if s != DAEMON_SYMPTOM]
         rules = [r for r in rules_for(ruleset, sym_ids, None) if r.scope == "daemon"]
     subs = probes.subjects(state, q, {r.scope for r in rules})
+    if project is not None and state.reachable:
+        subs["project"] = project_subjects(project, state, q)
     diags = supersede(evaluate(rules, subs), ruleset)
+    forecast = deletes.forecast(cleanup, state, project) if cleanup is not None and state.reachable else None
     needs = None
     if state.reachable:
         for ref in q.containers:
@@ -339,4 +372,13 @@ def answer(
         elif need == "container" and not subs.get("container") and not subs.get("mount"):
             needs = "container"
     return Answer(text, m, ents, tuple(diags), state, notes=tuple(notes), needs=needs, advice=advice,
-                  checked_symptoms=tuple(sym_ids), command=command, effects=command_effects(command, state))
+                  checked_symptoms=tuple(sym_ids), command=command, effects=command_effects(command, state),
+                  deletes=forecast, project=project)
+
+
+def project_subjects(project, state: Optional[DaemonState], q: Optional[probes.Query]) -> list[probes.Subject]:
+    from voldoctor.facts import daemon as daemon_facts
+    from voldoctor.facts import project as project_facts
+
+    base = daemon_facts.produce(state, q or probes.Query()) if state is not None and state.reachable else {}
+    return project_facts.subjects(project, state, base)

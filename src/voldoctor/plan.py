@@ -22,6 +22,8 @@ class ReadPlan:
     ports: tuple[int, ...] = ()  # host ports in question (does something listen)
     images: tuple[str, ...] = ()  # images in question (their VOLUME paths)
     volumes: tuple[str, ...] = ()  # volumes in question (looked into through a helper where out of sight)
+    # Volumes found from the lists that the question needs looked into (e.g. what a prune would delete).
+    look_inside: Callable[[DaemonState], tuple[str, ...]] = lambda state: ()
 
 
 class StateSource(Protocol):

@@ -88,11 +88,28 @@ def answer_json(a: Answer) -> dict:
                      "names": list(a.entities.names)},
         "command": command_json(a.command),
         "effects": list(a.effects),
+        "deletes": a.deletes.json() if a.deletes is not None else None,
+        "project": project_json(a.project),
         "needs": a.needs,
         "notes": list(a.notes),
         "advice": list(a.advice),
         "exit_code": int(a.exit_code),
     }
+
+
+def project_json(p) -> Optional[dict]:
+    if p is None:
+        return None
+    from voldoctor.compose import ComposeError
+
+    try:
+        name = p.name()
+    except ComposeError as e:
+        name, err = None, str(e)
+    else:
+        err = None
+    return {"dir": p.dir, "compose_file": p.compose_file, "name": name, "name_error": err, "compose": p.flavor,
+            "dockerfiles": [d.path for d in p.dockerfiles]}
 
 
 def to_json(obj: Any, indent: Optional[int] = 2) -> str:
@@ -131,6 +148,15 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
     m = a.match
     lines: list[str] = []
     st = a.state
+    if a.deletes is not None:  # what goes comes first: it is what the learner must not miss
+        from voldoctor.deletes import text_lines
+
+        lines += [safe(x) for x in text_lines(a.deletes)]
+    if a.project is not None:
+        pj = project_json(a.project)
+        lines.append(safe(f"Project: {pj['dir']}" + (f", {pj['compose_file']}" if pj["compose_file"] else ", no compose file")
+                          + (f", project name {pj['name']}" if pj["name"] else f" ({pj['name_error']})")
+                          + (f", {len(pj['dockerfiles'])} Dockerfile(s)" if pj["dockerfiles"] else "") + "."))
     if st is not None and not st.reachable and st.error is not None and st.error.kind == "config-corrupt":
         lines.append(f"Daemon: not asked: its address is unknown while {safe(st.error.endpoint)} is damaged "
                      "(config-corrupt).")
@@ -147,7 +173,7 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
     elif a.command is not None and a.command.ok:
         lines.append(f"Your command ({a.command.kind}), before you run it:")
         lines += [f"  - {safe(e)}" for e in a.effects]
-    elif a.input.strip():
+    elif a.input.strip() and a.deletes is None:
         if m.other:
             lines.append(NOT_VOLUMES)
             if m.candidates:
@@ -183,6 +209,10 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
         for d in a.diagnoses:
             lines += diagnosis_text(d, unicode)
             lines.append("")
+    elif a.deletes is not None or a.project is not None:
+        if a.project is not None and (a.offline or (st is not None and st.reachable)):
+            lines.append("Nothing in the project files needs fixing.")
+        lines.append("")
     elif a.command is not None and a.command.ok and not m.symptom:
         if a.state is not None and a.state.reachable:
             lines.append("I found nothing in it that would lose data or fail on this daemon.")

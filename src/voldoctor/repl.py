@@ -36,7 +36,9 @@ def make_session(args) -> tuple[Session, Optional[str]]:
 
     rs = load_rules(args)
     source = state_source(args)
-    s = Session(rs, lambda: source, unicode=render.unicode_ok())
+    from voldoctor.app import load_project
+
+    s = Session(rs, lambda: source, unicode=render.unicode_ok(), project=load_project(args))
     s.reporter = lambda sess, arg: write_report(sess, arg, args)
     st = s.read_state()
     if st is None:

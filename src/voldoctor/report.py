@@ -27,9 +27,13 @@ REPORT_VERSION = 1
 
 
 def build(state: DaemonState, rs: RuleSet, *, anonymize: bool = False,
-          conversation: Optional[list[tuple]] = None, lab: Optional[dict] = None) -> dict:
+          conversation: Optional[list[tuple]] = None, lab: Optional[dict] = None, project=None) -> dict:
     checkup = engine.answer("", rs, lambda plan: state)
     findings = walk([diagnosis_json(d) for d in checkup.diagnoses], redact_text)
+    if project is not None:  # the project's files, crossed with the same state
+        pa = engine.answer("", rs, lambda plan: state, project=project)
+        findings += walk([diagnosis_json(d) for d in pa.diagnoses if d.rule not in {f["rule"] for f in findings}
+                          or d.subject not in {f["subject"] for f in findings}], redact_text)
     convo = [{"you": redact_text(t[0]), "voldoctor": redact_text(t[1]), "rules": list(t[2]) if len(t) > 2 else []}
              for t in (conversation or [])]
     from voldoctor.lab.classwide import progress_json

@@ -29,9 +29,10 @@ __all__ = ["COMMANDS", "Focus", "Line", "Reply", "Session"]
 
 
 class Session:
-    def __init__(self, ruleset: RuleSet, sources: SourceFactory, *, unicode: bool = True):
+    def __init__(self, ruleset: RuleSet, sources: SourceFactory, *, unicode: bool = True, project=None):
         self.rules = ruleset
         self.sources = sources
+        self.project = project  # the project folder the conversation is about (--project), if any
         self.unicode = unicode
         self.focus = Focus()
         self.recent: dict[str, list[str]] = {"volume": [], "container": []}
@@ -185,7 +186,7 @@ class Session:
             vol = self.focus.volume
         if cont is None and self.focus.container and sym.needs != "volume" and not m.entities.paths:
             cont = self.focus.container
-        a = engine.answer(q, self.rules, src, volume=vol, container=cont)
+        a = engine.answer(q, self.rules, src, volume=vol, container=cont, project=self.project)
         note = self._remember_state(a.state)
         if a.needs == "path":
             self.pending = Pending("path", text, self.paths(), m.candidates)
@@ -225,7 +226,7 @@ class Session:
     def _present_command(self, q: "engine.Question", src) -> Reply:
         """A pasted docker command with no symptom words: check it before it runs."""
         text, m = q.text, q.match
-        a = engine.answer(q, self.rules, src)
+        a = engine.answer(q, self.rules, src, project=self.project)
         note = self._remember_state(a.state)
         self.pending = None
         self.last, self.last_question, self.shown = a, (text, m), 0
@@ -340,7 +341,7 @@ class Session:
         sym = self.rules.symptoms[m.symptom.id] if m and m.symptom else None
         if sym is not None and sym.needs == "volume":
             cont = None
-        after = engine.answer(text, self.rules, self.sources(), volume=vol, container=cont, prior=m)
+        after = engine.answer(text, self.rules, self.sources(), volume=vol, container=cont, prior=m, project=self.project)
         note = self._remember_state(after.state)
         r = Reply()
         if note:

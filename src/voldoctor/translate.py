@@ -121,4 +121,10 @@ def images(raw: list, inspected: dict[str, dict]) -> tuple[Image, ...]:
 
 def volume_sizes(df: dict) -> dict[str, int]:
     """GET /system/df: bytes per volume (-1 where the daemon did not say)."""
-    return {v["Name"]: int((v.get("UsageData") or {}).get("Size") or -1) for v in (df.get("Volumes") or [])}
+    return {v["Name"]: _size_of(v) for v in (df.get("Volumes") or [])}
+
+
+def _size_of(v: dict) -> int:
+    """0 is a real size (an empty volume); -1 or nothing is unknown."""
+    size = (v.get("UsageData") or {}).get("Size")
+    return -1 if size is None else int(size)

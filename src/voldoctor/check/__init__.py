@@ -6,7 +6,7 @@ through voldoctor.prober, whose objects carry io.voldoctor.probe=1 and are
 removed on every path out.
 """
 
-from voldoctor.check import daemon_checks, lab_checks  # noqa: F401 - registers the checks, in order
+from voldoctor.check import daemon_checks, lab_checks, project_checks  # noqa: F401 - registers the checks, in order
 from voldoctor.check.model import CHECKS, STALE_AFTER, Check, Context, LabProfile, Result, check, load_profile
 from voldoctor.check.runner import ids, run_checks, selected, summary
 

@@ -61,6 +61,7 @@ class Context:
     endpoint: Optional[Endpoint] = None
     prober: Optional["Prober"] = None
     not_removed: list[str] = field(default_factory=list)  # scratch objects cleanup could not remove
+    project: Optional[object] = None  # the project folder read with --project (or found here)
 
     @property
     def replay(self) -> bool:

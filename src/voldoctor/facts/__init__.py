@@ -8,10 +8,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
-from voldoctor.facts import command, container, daemon, mount, spec, volume
+from voldoctor.facts import command, container, daemon, mount, project, spec, volume
 from voldoctor.facts.base import CARRIES, SUBJECTS, Fact
 
-PRODUCERS = {m.SUBJECT: m for m in (daemon, volume, container, mount, command, spec)}
+PRODUCERS = {m.SUBJECT: m for m in (daemon, volume, container, mount, command, spec, project)}
 FACTS: dict[str, Fact] = {
     f.name: dataclasses.replace(f, subject=m.SUBJECT) for m in PRODUCERS.values() for f in m.DECLARED
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SUBJECTS = ("daemon", "volume", "container", "mount", "command", "spec")
+SUBJECTS = ("daemon", "volume", "container", "mount", "command", "spec", "project")
 CARRIES: dict[str, frozenset[str]] = {
     "daemon": frozenset({"daemon"}),
     "volume": frozenset({"volume", "daemon"}),
@@ -19,6 +19,7 @@ CARRIES: dict[str, frozenset[str]] = {
     "mount": frozenset({"mount", "container", "daemon"}),
     "command": frozenset({"command", "daemon"}),
     "spec": frozenset({"spec", "command", "daemon"}),
+    "project": frozenset({"project", "daemon"}),  # one thing the project's files set up
 }
 
 

@@ -43,7 +43,7 @@ def run(args) -> int:
     if getattr(args, "lab_cmd", None) == "lint":
         return lint(args.file)
     from voldoctor import render
-    from voldoctor.lab import hints, view
+    from voldoctor.lab import hints
     from voldoctor.lab.run import progress
 
     pack = load_pack(args)

@@ -43,6 +43,11 @@ for i, a in enumerate(args[:-1]):
     if a == "sh" and args[i + 1] == "-c" and i + 2 < len(args):
         subprocess.run(["/bin/sh", "-c", args[i + 2]])
         break
+    if a == "--entrypoint" and args[i + 1] == "sh" and "-c" in args[i + 3:]:  # --entrypoint sh IMAGE -c SCRIPT
+        j = args.index("-c", i + 3)
+        if j + 1 < len(args):
+            subprocess.run(["/bin/sh", "-c", args[j + 1]])
+        break
 '''
 
 
@@ -78,7 +83,7 @@ def _cases():
         fires = next((e for e in r.examples if e.expect == "fires"), None)
         if fires is None:
             continue
-        for t in r.fix:
+        for t in r.fix_texts:
             names = [n for n in TEMPLATE_RE.findall(t) if FACTS[n].type == "str"]
             if not names:
                 continue
@@ -87,7 +92,7 @@ def _cases():
                 for n in names:
                     facts[n] = value
                 if r.fires(facts):
-                    out.append(pytest.param(r, t, facts, value, id=f"{r.id}-{r.fix.index(t)}-{i}"))
+                    out.append(pytest.param(r, t, facts, value, id=f"{r.id}-{r.fix_texts.index(t)}-{i}"))
     return out
 
 
@@ -127,6 +132,16 @@ def test_a_word_inside_sh_c_reads_back_as_itself(value):
     q = shellquote.nested(shellquote.word(value))
     out = subprocess.run(["/bin/sh", "-c", f"sh -c 'printf %s {q}'"], capture_output=True, timeout=10).stdout
     assert out.decode() == value
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_an_argument_list_reads_back_item_by_item(value):
+    """A whole command built from a container's config (argv facts): each item
+    one word, whatever it holds, also inside sh -c."""
+    argv = ["printf", "%s|", value, "--name", value]
+    out = subprocess.run(["/bin/sh", "-c", engine.fill_command("{mount.rerun_rw}", {"mount.rerun_rw": argv})],
+                         capture_output=True, timeout=10).stdout.decode()
+    assert out == f"{value}|--name|{value}|"
 
 
 def test_lists_are_one_word_per_item():

@@ -137,7 +137,7 @@ def test_rules_show_unknown_suggests(cli):
 
 def test_templates_only_use_known_facts():
     for r in ALL_RULES:
-        for name in rules.TEMPLATE_RE.findall(" ".join((r.message, r.why, *r.fix))):
+        for name in rules.TEMPLATE_RE.findall(" ".join((r.message, r.why, *r.fix_texts))):
             assert name in FACTS
 
 

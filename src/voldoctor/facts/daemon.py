@@ -32,6 +32,8 @@ DECLARED = [
     Fact("query.path", "str", "the data path the learner named"),
     Fact("port.number", "int", "the host port in question (from -p or an error text)"),
     Fact("port.held_by", "str", "who already holds that port: a container, or a process on this machine"),
+    Fact("port.free", "int", "a host port near it that was found free here (absent when nobody could look)"),
+    Fact("port.inside", "int", "the container port it was to be published to (from -p), else 80"),
     Fact("name.wanted", "str", "the container name in question (from --name or an error text)"),
     Fact("name.taken_by", "str", "the existing container that has that name"),
     Fact("name.state", "str", "that container's state"),
@@ -95,7 +97,9 @@ def produce(state: DaemonState, q: Query) -> dict:
         holders = [c.name for c in state.containers for p in c.ports if p.public == port]
         held = f"container {holders[0]}" if holders else (
             "a program on this machine (not a container)" if port in state.listening else None)
-        facts.update({"port.number": port, "port.held_by": held})
+        inside = next((int(i.split("/")[0]) for p, i in (cmd.ports if cmd else ()) if p == port and i.split("/")[0].isdigit()), 80)
+        free = state.free_port if state.free_port not in (None, port) else None
+        facts.update({"port.number": port, "port.held_by": held, "port.free": free, "port.inside": inside})
     name = (cmd.name if cmd and cmd.name else None) or (q.names[0] if q.names else None)
     if name:
         other = state.container(name)

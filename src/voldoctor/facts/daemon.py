@@ -55,8 +55,19 @@ def dangling(state: DaemonState) -> list[tuple[str, Optional[int], str]]:
     """Volumes no container (running or stopped) uses: name, size, age; largest first."""
     used = state.volume_users()
     sizes = state.volume_sizes or {}
-    rows = [(v.name, sizes.get(v.name), age(v.created_at, state.collected_at)) for v in state.volumes if v.name not in used]
+    # Only those that can hold the learner's data: an empty one (0 bytes) is no lead.
+    rows = [(v.name, sizes.get(v.name), age(v.created_at, state.collected_at)) for v in state.volumes
+            if v.name not in used and sizes.get(v.name) != 0]
     return sorted(rows, key=lambda r: -(r[1] or 0))
+
+
+def short_name(name: str) -> str:
+    """An anonymous volume's 64-hex name cut to 12 characters, for reading (docker wants the full name)."""
+    return name[:12] if _anonymous(name) else name
+
+
+def _anonymous(name: str) -> bool:
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
 
 
 def produce(state: DaemonState, q: Query) -> dict:
@@ -85,7 +96,7 @@ def produce(state: DaemonState, q: Query) -> dict:
         "daemon.volumes_where": _where(state),
         "daemon.root_dir": state.info.root_dir or None,
         "daemon.free_mb": free // (1024 * 1024) if free is not None else None,
-        "daemon.dangling": ("; ".join(f"{n} ({_size(sz)}, {age})" for n, sz, age in dang[:8])
+        "daemon.dangling": ("; ".join(f"{short_name(n)} ({_size(sz)}, {age})" for n, sz, age in dang[:8])
                             + (f"; and {len(dang) - 8} more" if len(dang) > 8 else "")) or None,
         "daemon.dangling_count": len(dang),
         "daemon.desktop": state.info.desktop,

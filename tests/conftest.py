@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from support import SRC, run_cli, run_json
+from support import FIX_COUNTS, SRC, run_cli, run_json
 from support.dockerd import IMAGES, REQUIRE, Lab, PrivateDaemon, build_images
 
 _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -116,3 +116,9 @@ def cli(capsys):
 @pytest.fixture
 def cli_json(capsys):
     return lambda *argv: run_json(capsys, *argv)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIX_COUNTS["run"]:
+        terminalreporter.write_line(f"fix lines run: {FIX_COUNTS['run']}, verified (cause gone, goal holds): "
+                                    f"{FIX_COUNTS['verified']}")

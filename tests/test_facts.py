@@ -34,7 +34,7 @@ def produced() -> dict[str, set[str]]:
         for name in ("my-data", "my_data", "no such;name"):
             out["volume"] |= set(PRODUCERS["volume"].produce(st, name))
         for c in st.containers:
-            cf = PRODUCERS["container"].produce(c, q, True)
+            cf = PRODUCERS["container"].produce(c, q, True, st)
             out["container"] |= set(cf)
             for m in c.mounts:
                 out["mount"] |= set(PRODUCERS["mount"].produce(st, m, cf, c))

@@ -128,7 +128,7 @@ DANGER = re.compile(r"docker volume rm|volume prune|system prune|image prune|bui
 
 def _all_fix_lines():
     for r in RS.rules.values():
-        for line in r.fix:
+        for line in r.fix_texts:
             yield r.id, line
     from voldoctor import check
 

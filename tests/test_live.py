@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from support import fixcheck
+from support import FIX_COUNTS, fixcheck
 from support.scenarios import SCENARIOS
 from voldoctor import daemon, engine, rules, state as st
 
@@ -42,9 +42,6 @@ def test_scenario_live(sc, lab, on_daemon, cli_json):
             assert out["diagnoses"][0]["evidence"].get(k) == v, (k, out["diagnoses"][0]["evidence"])
     for r in sc.absent:
         assert r not in got
-    for d in out["diagnoses"]:  # every fix line is a command that works on this very state
-        assert fixcheck.check(d["fix"], on_daemon, lab) == [], (d["rule"], d["fix"])
-
     # The same question replayed from a snapshot of this very state gives the same answer.
     ep = daemon.resolve_endpoint(on_daemon)
     live_state = {}
@@ -62,6 +59,23 @@ def test_scenario_live(sc, lab, on_daemon, cli_json):
         case = {"argv": list(sc.argv), "first": sc.first}
         (SNAPSHOTS / f"{sc.name}.json").write_text(
             json.dumps({"case": case, "state": json.loads(st.dump(live_state["s"]))}, indent=1) + "\n")
+
+    for d in out["diagnoses"][1 if sc.verify else 0:]:  # every fix line is a command that works on this very state
+        assert fixcheck.check(d["fix"], on_daemon, lab) == [], (d["rule"], d["fix"])
+    if sc.verify:  # fix -> verify: run the cause's fix lines as printed, then ask again
+        fix = out["diagnoses"][0]["fix"]
+        assert not any("..." in line and "docker run" in line and sc.first in REBUILT for line in fix), fix
+        problems, ran = fixcheck.run_all(fix, on_daemon, lab)
+        FIX_COUNTS["run"] += ran
+        assert ran >= 1 and problems == [], (fix, problems)
+        code, again = cli_json("diagnose", *sc.argv)
+        assert sc.first not in [d["rule"] for d in again["diagnoses"]], again["diagnoses"]
+        assert sc.goal is None or sc.goal(lab), "the learner's goal does not hold after the fix"
+        FIX_COUNTS["verified"] += ran
+
+
+# Causes whose fix rebuilds the container from its real configuration: no '...' in their run lines.
+REBUILT = ("mounted-read-only", "mounted-near-miss", "anonymous-volume-left-behind")
 
 
 def _docker_cli(host, line):
@@ -131,3 +145,31 @@ def test_request_count_does_not_grow_with_containers(lab, on_daemon, cli_json):
     big = count()
     assert all(b <= a for a, b in zip(small, big)), (small, big)  # never more; sizes are skipped past 200 unused
     assert max(small + big) <= daemon.MAX_REQUESTS
+
+
+def test_root_owner_is_never_offered_as_the_user_to_run_as(lab, on_daemon, cli_json):
+    """When the folder belongs to root, 'run as the owner' would mean running as root: not offered."""
+    lab.volume("vdt-rootowned")
+    lab.container("vdt-rootuser", user="1000", binds=["vdt-rootowned:/data"])
+    code, out = cli_json("diagnose", "touch: /data/f: Permission denied", "--container", "vdt-rootuser")
+    d = out["diagnoses"][0]
+    assert d["rule"] == "uid-mismatch" and d["evidence"]["mount.owner_uid"] == 0
+    assert not any("--user 0 ..." in f or "run the container as the owner" in f for f in d["fix"]), d["fix"]
+
+
+def test_port_suggestion_is_a_real_free_port(lab, on_daemon, cli_json):
+    import socket
+
+    from support import busy_port
+    from voldoctor import hostfs
+
+    with busy_port() as port:
+        code, out = cli_json("diagnose", f"docker run -d -p {port}:80 vdt-busybox:latest")
+    d = next(x for x in out["diagnoses"] if x["rule"] == "port-in-use")
+    line = next(f for f in d["fix"] if "free here" in f)
+    free = int(line.split("-p ")[1].split(":")[0])
+    assert 1 <= free <= 65535 and free != port and not any(f"-p {port}1:" in f for f in d["fix"])
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", free))  # it is free indeed
+    for near in (65535, 289651, 0):  # never past the last port, whatever was asked
+        assert 1024 <= hostfs.free_port(near, set()) <= 65535

@@ -189,7 +189,7 @@ def test_dockerfile_findings(lab, proj, on_daemon, cli_json, monkeypatch):
     # the fixed Dockerfile, with a named volume mounted over the path, is quiet
     (d / "Dockerfile").write_text("FROM vdt-busybox:latest\nRUN echo seed > /data/seed && mkdir -p /data "
                                   "&& chown app /data\nUSER app\nVOLUME /data\n")
-    (d / "compose.yaml").write_text(f"services:\n  web:\n    build: .\n    command: [\"sleep\", \"600\"]\n"
+    (d / "compose.yaml").write_text("services:\n  web:\n    build: .\n    command: [\"sleep\", \"600\"]\n"
                                     "    network_mode: none\n    volumes:\n      - data:/data\nvolumes:\n  data: {}\n")
     assert ask(cli_json, d)[2] == []
 

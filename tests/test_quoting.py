@@ -42,6 +42,14 @@ while [ $# -ge 3 ]; do
         /bin/sh -c "$3"
         break
     fi
+    if [ "$1" = --entrypoint ] && [ "$2" = sh ]; then  # --entrypoint sh IMAGE -c SCRIPT
+        shift 2
+        while [ $# -ge 2 ] && [ "$1" != -c ]; do shift; done
+        if [ "$1" = -c ] && [ $# -ge 2 ]; then
+            /bin/sh -c "$2"
+        fi
+        break
+    fi
     shift
 done
 '''
@@ -89,7 +97,7 @@ def _cases():
         fires = next((e for e in r.examples if e.expect == "fires"), None)
         if fires is None:
             continue
-        for t in r.fix:
+        for t in r.fix_texts:
             names = [n for n in TEMPLATE_RE.findall(t) if FACTS[n].type == "str"]
             if not names:
                 continue
@@ -98,7 +106,7 @@ def _cases():
                 for n in names:
                     facts[n] = value
                 if r.fires(facts):
-                    out.append(pytest.param(r, t, facts, value, id=f"{r.id}-{r.fix.index(t)}-{i}"))
+                    out.append(pytest.param(r, t, facts, value, id=f"{r.id}-{r.fix_texts.index(t)}-{i}"))
     return out
 
 
@@ -138,6 +146,16 @@ def test_a_word_inside_sh_c_reads_back_as_itself(value):
     q = shellquote.nested(shellquote.word(value))
     out = subprocess.run(["/bin/sh", "-c", f"sh -c 'printf %s {q}'"], capture_output=True, timeout=10).stdout
     assert out.decode() == value
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_an_argument_list_reads_back_item_by_item(value):
+    """A whole command built from a container's config (argv facts): each item
+    one word, whatever it holds, also inside sh -c."""
+    argv = ["printf", "%s|", value, "--name", value]
+    out = subprocess.run(["/bin/sh", "-c", engine.fill_command("{mount.rerun_rw}", {"mount.rerun_rw": argv})],
+                         capture_output=True, timeout=10).stdout.decode()
+    assert out == f"{value}|--name|{value}|"
 
 
 def test_lists_are_one_word_per_item():

@@ -237,10 +237,11 @@ def test_repl_report_masks_the_conversation_in_json_and_markdown(tmp_path):
 
     s.reporter = lambda sess, arg: repl.write_report(sess, arg, A())
     s.handle("docker run -e DB_PASS=hunter2 -v data:/data busybox")
+    s.handle("docker run --label token=labelsecret9 -v data:/data busybox")
     s.handle("my token is ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8 and postgres://bob:pw123@db/x")
     for name in ("me.json", "me.md"):
         assert "Saved" in s.handle(f"/report {tmp_path / name}").text
         text = (tmp_path / name).read_text()
-        for secret in ("hunter2", "A1b2C3d4E5f6", "pw123"):
+        for secret in ("hunter2", "A1b2C3d4E5f6", "pw123", "labelsecret9"):
             assert secret not in text, (name, secret)
         assert "DB_PASS=***" in text and "postgres://bob:***@db/x" in text

@@ -272,6 +272,9 @@ def _read_state(col: Collector, ep: Endpoint, plan: Optional[ReadPlan], max_insp
         stats, missing = hostfs.stat_paths(state, (plan.paths if plan else ()) + extra)
         update = {"path_stats": stats, "missing_paths": missing, "free_bytes": hostfs.free(state.info.root_dir),
                   "listening": hostfs.listening(plan.ports if plan else ())}
+        if plan and plan.ports:
+            published = {p.public for c in state.containers for p in c.ports if p.public}
+            update["free_port"] = hostfs.free_port(plan.ports[0], published)
     else:
         # The volume in question, looked into by one helper container: its
         # requests come on top of the reads, once per question.

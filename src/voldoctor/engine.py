@@ -61,6 +61,9 @@ def fill_command(template: str, facts: dict) -> str:
         name, value = m.group(1), facts.get(m.group(1))
         if value is None or isinstance(value, bool):
             return show(value)
+        if isinstance(value, (list, tuple)):  # an argument list: each item its own word
+            q = " ".join(shellquote.word(str(v)) for v in value)
+            return shellquote.nested(q) if any(a <= m.start() < b for a, b in inner) else q
         fact = FACTS.get(name)
         text = str(value)
         q = shellquote.words(text) if fact is not None and fact.words else shellquote.word(text)
@@ -79,7 +82,7 @@ def diagnose_subject(rule: Rule, subject: probes.Subject) -> Optional[Diagnosis]
     return Diagnosis(
         rule=rule.id, severity=rule.severity, title=rule.title,
         message=fill(rule.message, f), why=fill(rule.why, f) if rule.why else "",
-        evidence=evidence, fix=tuple(fill_command(x, f) for x in rule.fix), source=rule.source,
+        evidence=evidence, fix=tuple(fill_command(x, f) for x in rule.fix_for(f)), source=rule.source,
         subject=subject.label,
     )
 

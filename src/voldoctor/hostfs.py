@@ -72,6 +72,23 @@ def listening(ports: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(busy)
 
 
+def free_port(near: int, taken: set[int]) -> Optional[int]:
+    """A host port close above `near` (from 8080 when `near` is not a port)
+    that no container publishes and that can be bound here right now."""
+    start = near + 1 if 0 < near < 65535 else 8080
+    for port in (*range(start, min(start + 50, 65536)), *range(8080, 8130)):
+        if port in taken or port < 1024:
+            continue
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind(("0.0.0.0", port))
+        except OSError:
+            continue
+        if port not in listening((port,)):
+            return port
+    return None
+
+
 def local_user() -> str:
     try:
         return getpass.getuser()

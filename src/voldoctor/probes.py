@@ -90,7 +90,7 @@ def subjects(state: Optional[DaemonState], q: Query, scopes: set[str]) -> dict[s
             # closely are the leads, and only the newest for container-wide rules.
             conts = [c for c in conts if c.detail is not None] or conts[:1]
         for i, c in enumerate(conts):
-            cf = {**base, **container_facts.produce(c, q, in_question=not q.everything)}
+            cf = {**base, **container_facts.produce(c, q, in_question=not q.everything, state=state)}
             if "container" in scopes and (i == 0 or not fallback):
                 out["container"].append(Subject("container", f"container {c.name}", cf))
             if "mount" in scopes:

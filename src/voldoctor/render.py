@@ -264,7 +264,7 @@ def rule_text(rule: Rule, rs: RuleSet) -> str:
     out += ["  message:", f"    {safe(rule.message)}"]
     if rule.why:
         out += ["  why:", f"    {safe(rule.why)}"]
-    out += ["  fix:"] + [f"    {safe(x)}" for x in rule.fix]
+    out += ["  fix:"] + [f"    {safe(x)}" for x in rule.fix_texts]
     out.append(f"  examples:  {sum(e.expect == 'fires' for e in rule.examples)} fire, "
                f"{sum(e.expect == 'quiet' for e in rule.examples)} stay quiet")
     from voldoctor.facts import FACTS

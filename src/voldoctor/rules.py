@@ -96,6 +96,13 @@ class Example(_Model):
         return v
 
 
+class FixLine(_Model):
+    """A fix line given only when its conditions hold (say, a port was found free)."""
+
+    line: str = Field(min_length=3)
+    when: tuple[Condition, ...] = Field(min_length=1)
+
+
 class Rule(_Model):
     id: str = Field(pattern=ID_RE)
     title: str = Field(min_length=3)
@@ -104,7 +111,7 @@ class Rule(_Model):
     when: tuple[Condition, ...] = Field(min_length=1)
     message: str = Field(min_length=3)
     why: str = ""
-    fix: tuple[str, ...] = Field(min_length=1)
+    fix: tuple[Union[str, FixLine], ...] = Field(min_length=1)
     source: str = Field(min_length=3)
     supersedes: tuple[str, ...] = ()  # rules this one replaces when both fire on the same thing
     reported_only: bool = False  # only when the learner reported the symptom, not for a pasted command alone
@@ -112,7 +119,7 @@ class Rule(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> "Rule":
-        for text in (self.message, self.why, *self.fix):
+        for text in (self.message, self.why, *self.fix_texts):
             for name in TEMPLATE_RE.findall(text):
                 if name not in FACTS:
                     raise ValueError(f"template names unknown fact {name!r}{did_you_mean(name, FACTS)}")
@@ -137,9 +144,20 @@ class Rule(_Model):
         return all(c.holds(facts) for c in self.when)
 
     @property
+    def fix_texts(self) -> list[str]:
+        """Every fix line's template, conditional ones included."""
+        return [x if isinstance(x, str) else x.line for x in self.fix]
+
+    def fix_for(self, facts: dict[str, Any]) -> list[str]:
+        """The fix templates that apply to these facts."""
+        return [x if isinstance(x, str) else x.line for x in self.fix
+                if isinstance(x, str) or all(c.holds(facts) for c in x.when)]
+
+    @property
     def facts_used(self) -> list[str]:
         names = [c.fact for c in self.when]
-        for text in (self.message, self.why, *self.fix):
+        names += [c.fact for x in self.fix if not isinstance(x, str) for c in x.when]
+        for text in (self.message, self.why, *self.fix_texts):
             names.extend(TEMPLATE_RE.findall(text))
         return list(dict.fromkeys(names))
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 import shlex
 
-# The single-quoted script of `sh -c '...'` in a template: its values are read twice.
-SH_C = re.compile(r"sh -c '([^']*)'")
+# The single-quoted script of `sh -c '...'` in a template, also as
+# `--entrypoint sh IMAGE -c '...'`: its values are read twice.
+SH_C = re.compile(r"\bsh (?:\{[a-z_.]+\} )?-c '([^']*)'")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 

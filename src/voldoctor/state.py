@@ -99,6 +99,12 @@ class ContainerDetail(_Value):
     auto_remove: bool = False
     init_env: tuple[str, ...] = ()  # names (never values) of first-run settings such as POSTGRES_PASSWORD
     changes: Optional[tuple[str, ...]] = None  # files added or changed in its own layer, when asked for
+    # How it was started, to write the command that starts it again (values of env are never kept).
+    entrypoint: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()
+    env_names: tuple[str, ...] = ()
+    publish: tuple[str, ...] = ()  # -p specs: [ip:]host:container[/proto]
+    network: str = ""
 
 
 class Port(_Value):
@@ -146,6 +152,7 @@ class DaemonState(_Value):
     volume_sizes: Optional[dict[str, int]] = None  # bytes per volume, when read
     free_bytes: Optional[int] = None  # free space under the daemon's root, when visible
     listening: tuple[int, ...] = ()  # ports in question that something on this machine listens on
+    free_port: Optional[int] = None  # a host port near the one in question found free here (when looked)
     local_user: str = ""
     requests: int = 0
     replay: bool = False

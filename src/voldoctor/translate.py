@@ -20,6 +20,19 @@ IGNORED_CHANGES = ("/tmp", "/run", "/var/run", "/dev", "/proc", "/sys", "/root/.
 
 
 MAX_CHANGES = 200
+# Set by the shell or the image, not by the learner: passing them again with -e would copy the host's value in.
+HOST_ENV = re.compile(r"^(PATH|HOME|HOSTNAME|TERM|LANG|LC_\w+|USER|SHELL|PWD|\w+_VERSION|\w+_SHA256)$")
+
+
+def _publish(bindings: dict) -> tuple[str, ...]:
+    out = []
+    for inside, hosts in sorted((bindings or {}).items()):
+        port, _, proto = inside.partition("/")
+        for h in hosts or [{}]:
+            hp, ip = str(h.get("HostPort") or ""), str(h.get("HostIp") or "")
+            spec = ":".join(x for x in (ip, hp) if x) + ":" + port if hp else port
+            out.append(spec + ("" if proto in ("", "tcp") else "/" + proto))
+    return tuple(out)
 
 
 def info(ver: dict, info: dict) -> DaemonInfo:
@@ -92,7 +105,12 @@ def detail(data: dict, passwd: Optional[str] = None, diff: Optional[list] = None
             d["Path"] for d in diff
             if d.get("Kind") in (0, 1) and not any(d["Path"] == p or d["Path"].startswith(p + "/") for p in IGNORED_CHANGES)
         )[:MAX_CHANGES])
+    hc = data.get("HostConfig") or {}
+    names = [e.split("=", 1)[0] for e in (cfg.get("Env") or [])]
     return ContainerDetail(
+        entrypoint=tuple(str(x) for x in (cfg.get("Entrypoint") or [])), cmd=tuple(str(x) for x in (cfg.get("Cmd") or [])),
+        env_names=tuple(dict.fromkeys(n for n in names if n and not HOST_ENV.match(n))),
+        publish=_publish(hc.get("PortBindings") or {}), network=str(hc.get("NetworkMode") or ""),
         user=user, image_volumes=tuple(sorted((cfg.get("Volumes") or {}).keys())), passwd=passwd,
         workdir=str(cfg.get("WorkingDir") or ""), auto_remove=bool((data.get("HostConfig") or {}).get("AutoRemove")),
         init_env=env_names, changes=changes,

@@ -30,6 +30,7 @@ IMAGES = {
     "vdt-busybox-user:latest": ["USER app"],
     "vdt-busybox-vol:latest": ["VOLUME /app/data"],
     "vdt-busybox-app:latest": ["WORKDIR /app"],
+    "vdt-busybox-entry:latest": ['ENTRYPOINT ["sleep"]', 'CMD ["600"]'],  # runs `sleep 600`; a command is sleep's argument
 }
 
 
@@ -185,11 +186,12 @@ class Lab:
 
     def container(self, name: str, image="vdt-busybox:latest", command=("sleep", "600"), *, binds=None,
                   mounts=None, user=None, start=True, volumes=None, environment=None, labels=None,
-                  auto_remove=False) -> str:
+                  auto_remove=False, entrypoint=None) -> str:
         hc = self.api.create_host_config(binds=binds or [], mounts=mounts or None, network_mode="none",
                                          auto_remove=auto_remove)
         c = self.api.create_container(image, list(command), name=name, host_config=hc, user=user,
-                                      volumes=volumes, environment=environment, labels=labels)
+                                      volumes=volumes, environment=environment, labels=labels,
+                                      entrypoint=entrypoint)
         self.containers.append(c["Id"])
         if start:
             self.api.start(c["Id"])

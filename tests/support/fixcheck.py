@@ -45,6 +45,12 @@ def _parts(cmd: str) -> list[str]:
     return [p.strip() for p in out if p.strip().startswith("docker ")]
 
 
+def _not_run(words: list[str]) -> bool:
+    verb = words[1] if len(words) > 1 else ""
+    sub = words[2] if len(words) > 2 else ""
+    return verb in NOT_RUN or (verb == "volume" and sub in ("rm", "prune")) or (verb == "system" and sub == "prune")
+
+
 def check(fix: list[str], host: str, lab) -> list[str]:
     """Problems found with the fix lines (empty when they all hold). Whatever a
     fix creates is registered with the lab, so it is removed after the test."""
@@ -53,8 +59,14 @@ def check(fix: list[str], host: str, lab) -> list[str]:
         cmd = command_of(line)
         if cmd is None:
             continue
-        for part in _parts(cmd):
+        parts = _parts(cmd)
+        # A line that stops or removes something is not run here (run_all runs it on a scenario's own
+        # objects); its later parts (say, the run that recreates a container) depend on the removal.
+        destructive = any(_not_run(shlex.split(p)) for p in parts)
+        for part in parts:
             words = shlex.split(part)
+            if destructive and not _not_run(words):
+                continue
             verb = words[1] if len(words) > 1 else ""
             sub = words[2] if len(words) > 2 else ""
             if verb in NOT_RUN or (verb == "volume" and sub in ("rm", "prune")) or (verb == "system" and sub == "prune"):
@@ -69,6 +81,40 @@ def check(fix: list[str], host: str, lab) -> list[str]:
             if p.returncode != 0:
                 problems.append(f"{part!r} failed: {p.stderr.strip()[:200]}")
     return problems
+
+
+NEVER_RUN = ("pull", "login", "logout", "context", "builder", "image", "push")
+
+
+def run_all(fix: list[str], host: str, lab) -> tuple[list[str], int]:
+    """Run every complete docker command of the fix lines, in order, as
+    printed: removals and stops too (they act on the scenario's own scratch
+    objects). Returns the failures and how many lines ran."""
+    problems, ran = [], 0
+    # Volumes of the lab's containers (anonymous ones too) outlive a removal by a fix: the lab removes them.
+    for cid in list(lab.containers):
+        try:
+            mounts = lab.api.inspect_container(cid)["Mounts"]
+        except Exception:
+            continue
+        lab.volumes += [m["Name"] for m in mounts if m.get("Type") == "volume" and m["Name"] not in lab.volumes]
+    for line in fix:
+        cmd = command_of(line)
+        if cmd is None:
+            continue
+        words = shlex.split(cmd)
+        if len(words) > 1 and words[1] in NEVER_RUN or "prune" in words:
+            continue
+        before_c = {c["Id"] for c in lab.api.containers(all=True)}
+        before_v = {v["Name"] for v in (lab.api.volumes() or {}).get("Volumes") or []}
+        env = {**os.environ, "DOCKER_HOST": host}
+        p = subprocess.run(["sh", "-c", cmd], env=env, capture_output=True, text=True, timeout=90, cwd=lab.tmp)
+        ran += 1
+        lab.containers += [c["Id"] for c in lab.api.containers(all=True) if c["Id"] not in before_c]
+        lab.volumes += [v["Name"] for v in (lab.api.volumes() or {}).get("Volumes") or [] if v["Name"] not in before_v]
+        if p.returncode != 0:
+            problems.append(f"{cmd!r} failed ({p.returncode}): {p.stderr.strip()[:300]}")
+    return problems, ran
 
 
 def _names_exist(words: list[str], api) -> list[str]:

@@ -9,7 +9,7 @@ tests/data/snapshots/, which the unit tests replay without a daemon.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Optional
 
 from support import wait_until
 
@@ -22,6 +22,29 @@ class Scenario:
     first: str | None  # the rule that must come first; None: no problem at all
     absent: tuple[str, ...] = ()
     evidence: dict = field(default_factory=dict)  # facts the first diagnosis must show
+    # Run the first diagnosis's complete fix lines for real, then the cause must
+    # be gone and, when given, goal(lab) must hold (the learner's aim).
+    verify: bool = False
+    goal: Optional[Callable] = None
+
+
+def file_at(container: str, path: str, name: str = "notes.txt") -> Callable:
+    """The file written before is readable from a new container at the lab path."""
+    def goal(lab) -> bool:
+        c = lab.api.inspect_container(container)
+        m = next(m for m in c["Mounts"] if m["Destination"] == path)
+        src = m["Name"] if m["Type"] == "volume" else m["Source"]
+        return lab.run(f"{lab.tag}-goal", command=("cat", f"{path}/{name}"), binds=[f"{src}:{path}:ro"]) == 0
+    return goal
+
+
+def can_write(container: str, path: str) -> Callable:
+    """The container's own user can now write at the path."""
+    def goal(lab) -> bool:
+        ex = lab.api.exec_create(container, ["touch", f"{path}/.goal"])
+        lab.api.exec_start(ex["Id"])
+        return lab.api.exec_inspect(ex["Id"])["ExitCode"] == 0
+    return goal
 
 
 def _typo(lab):
@@ -40,6 +63,50 @@ def _uid(lab):
 def _uid_named(lab):
     lab.volume("vdt-rootvol2")
     lab.container("vdt-appuser", image="vdt-busybox-user:latest", binds=["vdt-rootvol2:/srv/data"])
+
+
+def _uid_entry(lab):
+    lab.volume("vdt-rootvol3")
+    lab.container("vdt-entrywriter", image="vdt-busybox-entry:latest", command=("600",), user="1000",
+                  binds=["vdt-rootvol3:/data"])
+
+
+def _readonly_entry(lab):
+    lab.volume("vdt-rovol2")
+    lab.container("vdt-entryreader", image="vdt-busybox-entry:latest", command=("600",), binds=["vdt-rovol2:/data:ro"])
+
+
+def _readonly_stopped(lab):
+    lab.volume("vdt-rovol3")
+    lab.container("vdt-userreader", image="vdt-busybox-user:latest", binds=["vdt-rovol3:/data:ro"], start=False)
+
+
+def _near_after(lab):
+    lab.volume("my-data")
+    lab.run("vdt-first", command=("sh", "-c", "echo hi > /app/data/notes.txt"), binds=["my-data:/app/data"])
+    lab.api.remove_container(lab.containers.pop())
+    lab.volume("my_data")
+    lab.container("vdt-web2", binds=["my_data:/app/data"])
+
+
+def _near_after_entry(lab):
+    lab.volume("app-data")
+    lab.run("vdt-first", command=("sh", "-c", "echo hi > /app/data/notes.txt"), binds=["app-data:/app/data"])
+    lab.volume("app_data")
+    lab.container("vdt-web3", image="vdt-busybox-entry:latest", command=("600",), binds=["app_data:/app/data"],
+                  start=False)
+
+
+def _anon_recreated(image: str, command: tuple, user: Optional[str] = None) -> Callable:
+    def build(lab):
+        name = "vdt-anon2"
+        lab.run(name, image=image, command=("-c", "echo hi > /app/data/notes.txt"), volumes=["/app/data"],
+                user="0", entrypoint=["sh"])
+        old = lab.api.inspect_container(lab.containers[-1])["Mounts"][0]["Name"]
+        lab.api.remove_container(lab.containers.pop())  # without -v: the anonymous volume stays
+        lab.volumes.append(old)
+        lab.container(name, image=image, command=command, volumes=["/app/data"], user=user)
+    return build
 
 
 def _readonly(lab):
@@ -123,22 +190,49 @@ def _healthy(lab):
 
 
 SCENARIOS = [
+    # After the fact, fixed by running the printed lines: images with an ENTRYPOINT, a USER; running,
+    # stopped and removed containers; named and anonymous volumes.
+    Scenario("uid-mismatch-entrypoint", _uid_entry, ("touch: /data/f: Permission denied",), "uid-mismatch", (),
+             {"container.uid": 1000}, verify=True, goal=can_write("vdt-entrywriter", "/data")),
+    Scenario("read-only-entrypoint", _readonly_entry, ("touch: /data/x: Read-only file system", "--container",
+                                                       "vdt-entryreader"), "mounted-read-only", (), {"mount.rw": False},
+             verify=True, goal=can_write("vdt-entryreader", "/data")),
+    Scenario("read-only-stopped-user", _readonly_stopped, ("read-only file system", "--container", "vdt-userreader"),
+             "mounted-read-only", (), {"mount.rw": False}, verify=True),
+    Scenario("near-miss-after", _near_after, ("my data is gone", "--container", "vdt-web2"), "mounted-near-miss", (),
+             {"mount.name": "my_data", "mount.near_miss": "my-data"}, verify=True,
+             goal=file_at("vdt-web2", "/app/data")),
+    Scenario("near-miss-after-entrypoint-stopped", _near_after_entry, ("my data is gone", "--container", "vdt-web3"),
+             "mounted-near-miss", (), {"mount.near_miss": "app-data"}, verify=True,
+             goal=file_at("vdt-web3", "/app/data")),
+    Scenario("anonymous-recreated", _anon_recreated("vdt-busybox:latest", ("sleep", "600")),
+             ("lost my data when I removed the container", "--container", "vdt-anon2"), "anonymous-volume-left-behind",
+             ("anonymous-volume",), {"path.covered_by": "anonymous"}, verify=True,
+             goal=file_at("vdt-anon2", "/app/data")),
+    Scenario("anonymous-recreated-entrypoint", _anon_recreated("vdt-busybox-entry:latest", ("600",)),
+             ("lost my data when I removed the container", "--container", "vdt-anon2"), "anonymous-volume-left-behind",
+             (), {}, verify=True, goal=file_at("vdt-anon2", "/app/data")),
+    Scenario("anonymous-recreated-user", _anon_recreated("vdt-busybox-vol:latest", ("sleep", "600"), user="1000"),
+             ("lost my data when I removed the container", "--container", "vdt-anon2"), "anonymous-volume-left-behind",
+             (), {}, verify=True, goal=file_at("vdt-anon2", "/app/data")),
     Scenario("volume-typo", _typo, ("volume not found", "--volume", "my_data"), "volume-name-typo",
-             evidence={"volume.name": "my_data", "volume.near_miss": "my-data"}),
+             evidence={"volume.name": "my_data", "volume.near_miss": "my-data"}, verify=True),
     Scenario("volume-missing", _missing, ("Error response from daemon: get pgdata: no such volume",),
              "volume-missing", ("volume-name-typo",), {"volume.name": "pgdata"}),
     Scenario("uid-mismatch", _uid, ("touch: /data/f: Permission denied",), "uid-mismatch",
-             ("mounted-read-only",), {"container.uid": 1000, "mount.owner_uid": 0, "mount.mode": "755"}),
+             ("mounted-read-only",), {"container.uid": 1000, "mount.owner_uid": 0, "mount.mode": "755"},
+             verify=True, goal=can_write("vdt-writer", "/data")),
     Scenario("uid-mismatch-named-user", _uid_named, ("permision denied writing /srv/data/x",), "uid-mismatch",
-             (), {"container.uid": 1000, "container.user": "app"}),
+             (), {"container.uid": 1000, "container.user": "app"}, verify=True,
+             goal=can_write("vdt-appuser", "/srv/data")),
     Scenario("read-only", _readonly, ("touch: /data/x: Read-only file system",), "mounted-read-only",
-             ("uid-mismatch",), {"mount.rw": False}),
+             ("uid-mismatch",), {"mount.rw": False}, verify=True, goal=can_write("vdt-reader", "/data")),
     Scenario("path-mismatch", _path, ("data in /app/data is gone after docker rm",), "mount-path-mismatch",
              (), {"path.wanted": "/app/data", "path.nearest_destination": "/app/date"}),
     Scenario("no-volume", _novolume, ("my data is gone after i removed the container", "--container", "vdt-bare"),
              "container-without-volume", (), {"container.mount_count": 0}),
     Scenario("anonymous", _anonymous, ("lost my data when I removed the container", "--container", "vdt-anon"),
-             "anonymous-volume", ("container-without-volume",), {"path.covered_by": "anonymous"}),
+             "anonymous-volume", ("container-without-volume",), {"path.covered_by": "anonymous"}, verify=True),
     Scenario("in-use", _inuse, ("docker volume rm vdt-held says volume is in use",), "volume-in-use",
              (), {"volume.used_by": "vdt-holder"}),
     Scenario("invalid-name", _invalid,

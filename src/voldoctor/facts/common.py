@@ -94,9 +94,47 @@ def can_write(uid: Optional[int], gid: Optional[int], owner: int, group: int, mo
     return None if gid is None else gid == group
 
 
+def mount_arg(m) -> list[str]:
+    """One mount of a running container, written as docker run options."""
+    ro = "" if m.rw else ":ro"
+    if m.type == "volume":
+        return ["-v", m.destination + ro] if m.anonymous else ["-v", f"{m.name}:{m.destination}{ro}"]
+    if m.type == "bind":
+        return ["-v", f"{m.source}:{m.destination}{ro}"]
+    return ["--tmpfs", m.destination] if m.type == "tmpfs" else []
+
+
+def run_argv(c, mounts: Optional[list] = None) -> Optional[list[str]]:
+    """The `docker run` that starts this container again from its real
+    configuration (name, user, network, ports, env names, mounts, entrypoint,
+    command); `mounts` replaces its mounts, as lists of options. None when
+    the configuration was not read."""
+    d = c.detail
+    if d is None:
+        return None
+    argv = ["docker", "run", "-d", "--name", c.name]
+    if d.auto_remove:
+        argv.append("--rm")
+    if d.user:
+        argv += ["--user", d.user]
+    if d.network and d.network not in ("default", "bridge"):
+        argv += ["--network", d.network]
+    for p in d.publish:
+        argv += ["-p", p]
+    for e in d.env_names:
+        argv += ["-e", e]
+    for m in (mounts if mounts is not None else [mount_arg(m) for m in c.mounts]):
+        argv += m
+    if d.entrypoint:
+        argv += ["--entrypoint", d.entrypoint[0]]
+    return argv + [c.image, *d.entrypoint[1:], *d.cmd]
+
+
 def _size(n: Optional[int]) -> str:
     if n is None or n < 0:
         return "size unknown"
+    if n == 0:
+        return "empty"
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -115,6 +153,32 @@ def image_of(state: DaemonState, ref: str) -> Optional[Image]:
         if want in {_normal_image(t) for t in i.tags} or i.id.startswith(ref) or i.id.removeprefix("sha256:").startswith(ref):
             return i
     return None
+
+
+def holds_data(state: DaemonState, name: str) -> Optional[bool]:
+    """Whether a volume holds anything (None when neither its size nor its folder was seen)."""
+    size = (state.volume_sizes or {}).get(name)
+    if size is not None and size >= 0:
+        return size > 0
+    vol = state.volume(name)
+    st = state.path_stats.get(vol.mountpoint) if vol else None
+    return None if st is None or st.empty is None else not st.empty
+
+
+def volume_about(state: DaemonState, name: str, users: bool = False) -> str:
+    """Size and age of a volume in a few words, and who uses it."""
+    vol = state.volume(name)
+    size = (state.volume_sizes or {}).get(name)
+    parts = [_size(size) if size is not None else "size unknown"]
+    made = age(vol.created_at, state.collected_at) if vol is not None and vol.created_at else "age unknown"
+    if made.endswith(" old"):
+        parts.append("made " + made.removesuffix(" old") + " ago")
+    elif made == "just made":
+        parts.append("made just now")
+    if users:
+        who = [c for c in state.containers if any(m.type == "volume" and m.name == name for m in c.mounts)]
+        parts.append(("used by " + ", ".join(f"{c.name} ({c.state})" for c in who)) if who else "no container uses it now")
+    return ", ".join(parts)
 
 
 def age(created_at: str, now: Optional[float]) -> str:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from rapidfuzz import fuzz
 
 from voldoctor.facts.base import Fact
-from voldoctor.facts.common import Query, covers, resolve_user
-from voldoctor.state import Container, Mount
+from typing import Optional
+
+from voldoctor.facts.common import Query, covers, holds_data, mount_arg, resolve_user, run_argv, volume_about
+from voldoctor.state import Container, DaemonState, Mount
 
 SUBJECT = "container"
 DECLARED = [
@@ -34,7 +36,25 @@ DECLARED = [
     Fact("path.covering_name", "str", "the volume or host path mounted over path.wanted"),
     Fact("path.nearest_destination", "str", "the mount destination closest to path.wanted"),
     Fact("path.nearest_name", "str", "what is mounted at path.nearest_destination"),
+    Fact("path.rescue_from", "str", "an older anonymous volume, used by no container and holding data: where "
+         "the data at path.wanted most likely is now", "df"),
+    Fact("path.rescue_about", "str", "its short id, size and age", "df"),
+    Fact("path.named_volume", "str", "a volume name to give path.wanted (the container's name + '-data')"),
+    Fact("path.rerun_named", "argv", "the docker run that starts this container again with path.wanted on path.named_volume"),
 ]
+
+
+def rescue_candidates(state: DaemonState, c: Container) -> list[str]:
+    """Anonymous volumes no container uses that hold data and are older than
+    this container: the likeliest first (holding data, then newest)."""
+    used = state.volume_users()
+    rows = []
+    for v in state.volumes:
+        m = Mount(type="volume", name=v.name, destination="/", anon_label="com.docker.volume.anonymous" in v.labels)
+        if v.name in used or not m.anonymous or holds_data(state, v.name) is False:
+            continue
+        rows.append((holds_data(state, v.name) is True, v.created_at, v.name))
+    return [n for _, _, n in sorted(rows, reverse=True)]
 
 
 def mount_label(m: Mount) -> str:
@@ -43,7 +63,7 @@ def mount_label(m: Mount) -> str:
     return m.source or m.type
 
 
-def produce(c: Container, q: Query, in_question: bool) -> dict:
+def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonState] = None) -> dict:
     d = c.detail
     uid, gid = resolve_user(d.user, d.passwd) if d else (None, None)
     image_vols = d.image_volumes if d else ()
@@ -68,7 +88,19 @@ def produce(c: Container, q: Query, in_question: bool) -> dict:
                                                    for m in c.mounts)]
         # keep the deepest entries: a new folder and the files in it read as the files
         writes = [p for p in writes if not any(o != p and o.startswith(p.rstrip("/") + "/") for o in writes)]
+    rescue = None
+    if state is not None and covering is not None and covering.anonymous:
+        rescue = next(iter(rescue_candidates(state, c)), None)
+    named = f"{c.name}-data"
+    rerun = None
+    if wanted and (covering is None or covering.type == "volume"):
+        mounts = [mount_arg(m) for m in c.mounts if m is not covering] + [["-v", f"{named}:{wanted}"]]
+        rerun = run_argv(c, mounts)
     return {
+        "path.rescue_from": rescue,
+        "path.rescue_about": f"{rescue[:12]}, " + volume_about(state, rescue) if rescue else None,
+        "path.named_volume": named if wanted else None,
+        "path.rerun_named": rerun,
         "container.workdir": (d.workdir or None) if d else None,
         "container.auto_remove": d.auto_remove if d else None,
         "container.init_env": ", ".join(d.init_env) or None if d else None,

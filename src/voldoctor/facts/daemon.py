@@ -32,6 +32,8 @@ DECLARED = [
     Fact("query.path", "str", "the data path the learner named"),
     Fact("port.number", "int", "the host port in question (from -p or an error text)"),
     Fact("port.held_by", "str", "who already holds that port: a container, or a process on this machine"),
+    Fact("port.free", "int", "a host port near it that was found free here (absent when nobody could look)"),
+    Fact("port.inside", "int", "the container port it was to be published to (from -p), else 80"),
     Fact("name.wanted", "str", "the container name in question (from --name or an error text)"),
     Fact("name.taken_by", "str", "the existing container that has that name"),
     Fact("name.state", "str", "that container's state"),
@@ -53,8 +55,19 @@ def dangling(state: DaemonState) -> list[tuple[str, Optional[int], str]]:
     """Volumes no container (running or stopped) uses: name, size, age; largest first."""
     used = state.volume_users()
     sizes = state.volume_sizes or {}
-    rows = [(v.name, sizes.get(v.name), age(v.created_at, state.collected_at)) for v in state.volumes if v.name not in used]
+    # Only those that can hold the learner's data: an empty one (0 bytes) is no lead.
+    rows = [(v.name, sizes.get(v.name), age(v.created_at, state.collected_at)) for v in state.volumes
+            if v.name not in used and sizes.get(v.name) != 0]
     return sorted(rows, key=lambda r: -(r[1] or 0))
+
+
+def short_name(name: str) -> str:
+    """An anonymous volume's 64-hex name cut to 12 characters, for reading (docker wants the full name)."""
+    return name[:12] if _anonymous(name) else name
+
+
+def _anonymous(name: str) -> bool:
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
 
 
 def produce(state: DaemonState, q: Query) -> dict:
@@ -83,7 +96,7 @@ def produce(state: DaemonState, q: Query) -> dict:
         "daemon.volumes_where": _where(state),
         "daemon.root_dir": state.info.root_dir or None,
         "daemon.free_mb": free // (1024 * 1024) if free is not None else None,
-        "daemon.dangling": ("; ".join(f"{n} ({_size(sz)}, {age})" for n, sz, age in dang[:8])
+        "daemon.dangling": ("; ".join(f"{short_name(n)} ({_size(sz)}, {age})" for n, sz, age in dang[:8])
                             + (f"; and {len(dang) - 8} more" if len(dang) > 8 else "")) or None,
         "daemon.dangling_count": len(dang),
         "daemon.desktop": state.info.desktop,
@@ -95,7 +108,9 @@ def produce(state: DaemonState, q: Query) -> dict:
         holders = [c.name for c in state.containers for p in c.ports if p.public == port]
         held = f"container {holders[0]}" if holders else (
             "a program on this machine (not a container)" if port in state.listening else None)
-        facts.update({"port.number": port, "port.held_by": held})
+        inside = next((int(i.split("/")[0]) for p, i in (cmd.ports if cmd else ()) if p == port and i.split("/")[0].isdigit()), 80)
+        free = state.free_port if state.free_port not in (None, port) else None
+        facts.update({"port.number": port, "port.held_by": held, "port.free": free, "port.inside": inside})
     name = (cmd.name if cmd and cmd.name else None) or (q.names[0] if q.names else None)
     if name:
         other = state.container(name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from voldoctor.facts.base import Fact
-from voldoctor.facts.common import can_write, covers
+from voldoctor.facts.common import can_write, covers, holds_data, mount_arg, near_misses, run_argv, volume_about
 from voldoctor.state import Container, DaemonState, Mount
 
 SUBJECT = "mount"
@@ -26,7 +26,23 @@ DECLARED = [
     Fact("mount.daemon_created", "bool", "a bind source the daemon made itself (root-owned, made with the container)"),
     Fact("mount.covers_workdir", "bool", "the mount lies over the image's working directory"),
     Fact("mount.predates_container", "bool", "the volume held data from before this container was created"),
+    Fact("mount.rerun_rw", "argv", "the docker run that starts this container again as it was, this mount read-write"),
+    Fact("mount.empty", "bool", "the volume holds nothing (size 0, or an empty folder)", "df"),
+    Fact("mount.about", "str", "the volume's size and age, e.g. 'empty, made 3 minutes ago'", "df"),
+    Fact("mount.near_miss", "str", "an existing volume whose name is a slip away from this one's and that holds data", "df"),
+    Fact("mount.near_miss_about", "str", "that volume's size, age and who used it", "df"),
+    Fact("mount.rerun_near", "argv", "the docker run that starts this container again with mount.near_miss here", "df"),
 ]
+
+
+def _near(state: DaemonState, m: Mount) -> Optional[str]:
+    """A volume with data whose name is a slip of this empty one's."""
+    if m.type != "volume" or m.anonymous or holds_data(state, m.name) is not False:
+        return None
+    for other in near_misses(m.name, [v.name for v in state.volumes]):
+        if holds_data(state, other):
+            return other
+    return None
 
 
 def produce(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Container] = None) -> dict:
@@ -47,7 +63,19 @@ def produce(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Container] =
     if m.type == "volume" and st is not None and created:
         # Data older than the container: it was initialised by an earlier one.
         predates = st.oldest is not None and st.oldest < created - 2
+    near = _near(state, m) if c is not None else None
+    empty = holds_data(state, m.name) is False if m.type == "volume" and m.name else None
+
+    def rerun(new: list[str]) -> Optional[list[str]]:
+        return run_argv(c, [new if x is m else mount_arg(x) for x in c.mounts]) if c is not None else None
+
     return {
+        "mount.rerun_rw": rerun(mount_arg(m.model_copy(update={"rw": True}))),
+        "mount.empty": empty if m.type == "volume" else None,
+        "mount.about": volume_about(state, m.name) if m.type == "volume" and m.name and not m.anonymous else None,
+        "mount.near_miss": near,
+        "mount.near_miss_about": volume_about(state, near, users=True) if near else None,
+        "mount.rerun_near": rerun(mount_arg(m.model_copy(update={"name": near}))) if near else None,
         "mount.source_exists": exists,
         "mount.source_empty": st.empty if st else None,
         "mount.daemon_created": daemon_made,

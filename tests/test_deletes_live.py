@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import IMAGES, build_images
+from support.dockerd import IMAGES, build_images
 
 pytestmark = pytest.mark.live
 RESULTS: list[tuple[str, list, list, list, list]] = []  # for the summary printed at the end

@@ -203,6 +203,7 @@ services:
     image: vdt-busybox-vol:latest
     command: ["sleep", "600"]
     network_mode: none
+    stop_grace_period: 1s  # sleep as PID 1 ignores SIGTERM: do not wait 10 s on each stop
     volumes:
       - data:/data
       - shared:/shared
@@ -210,6 +211,7 @@ services:
     image: vdt-busybox:latest
     command: ["sleep", "600"]
     network_mode: none
+    stop_grace_period: 1s  # sleep as PID 1 ignores SIGTERM: do not wait 10 s on each stop
     volumes:
       - data:/data
       - /scratch

@@ -32,7 +32,8 @@ def no_new_volumes_left(daemon_host):
     api.close()
 
 
-SVC = "    image: vdt-busybox:latest\n    command: [\"sleep\", \"600\"]\n    network_mode: none\n"
+# sleep as PID 1 ignores SIGTERM: a short grace keeps `down` from waiting 10 s per container
+SVC = "    image: vdt-busybox:latest\n    command: [\"sleep\", \"600\"]\n    network_mode: none\n    stop_grace_period: 1s\n"
 
 
 def sh(host, cmd, cwd=None, **env):
@@ -190,7 +191,7 @@ def test_dockerfile_findings(lab, proj, on_daemon, cli_json, monkeypatch):
     (d / "Dockerfile").write_text("FROM vdt-busybox:latest\nRUN echo seed > /data/seed && mkdir -p /data "
                                   "&& chown app /data\nUSER app\nVOLUME /data\n")
     (d / "compose.yaml").write_text("services:\n  web:\n    build: .\n    command: [\"sleep\", \"600\"]\n"
-                                    "    network_mode: none\n    volumes:\n      - data:/data\nvolumes:\n  data: {}\n")
+                                    "    network_mode: none\n    stop_grace_period: 1s\n    volumes:\n      - data:/data\nvolumes:\n  data: {}\n")
     assert ask(cli_json, d)[2] == []
 
 

@@ -191,7 +191,7 @@ class Lab:
                                          auto_remove=auto_remove)
         c = self.api.create_container(image, list(command), name=name, host_config=hc, user=user,
                                       volumes=volumes, environment=environment, labels=labels,
-                                      entrypoint=entrypoint)
+                                      entrypoint=entrypoint, stop_timeout=1)  # sleep as PID 1 ignores SIGTERM
         self.containers.append(c["Id"])
         if start:
             self.api.start(c["Id"])

@@ -9,7 +9,6 @@ covered by the pack's examples and the unit tests.
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -98,8 +97,8 @@ def test_module_lab_walk(lab, on_daemon, cli_json, walk_pack):
     assert f"docker rm -f {lab.name('first')}" in levels[2]["hint"] and "-v my-data:/app/data " + IMAGE in levels[2]["hint"]
 
     # Persistence: a file written by one container, seen by the next.
-    _exec(lab, first, "date > /app/data/proof.txt")
-    time.sleep(3.2)
+    # dated in the past, as a file written a while before the next container is made
+    _exec(lab, first, "date > /app/data/proof.txt && touch -d '2020-01-01 00:00:00' /app/data/proof.txt")
     _gone(lab, first)
     second = lab.container(lab.name("second"), IMAGE, binds=["my-data:/app/data"])
     code, out, steps = _lab(cli_json, walk_pack)

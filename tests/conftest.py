@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from support import FIX_COUNTS, SRC, run_cli, run_json
-from support.dockerd import IMAGES, REQUIRE, Lab, PrivateDaemon, build_images
+from support.dockerd import IMAGES, REQUIRE, Lab, PrivateDaemon, build_images, no_new_volumes_left  # noqa: F401 - a fixture
 
 _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large]
 settings.register_profile("ci", deadline=None, suppress_health_check=_QUIET, print_blob=True)

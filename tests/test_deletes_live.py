@@ -12,27 +12,12 @@ from pathlib import Path
 
 import pytest
 
+
 from support.dockerd import IMAGES, build_images
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.usefixtures("no_new_volumes_left")]  # see support.dockerd
 RESULTS: list[tuple[str, list, list, list, list]] = []  # for the summary printed at the end
 
-@pytest.fixture(autouse=True)
-def no_new_volumes_left(daemon_host):
-    """Commands run here for real leave anonymous volumes behind on purpose
-    (that is what some forecasts say); remove every volume a test added."""
-    import docker
-
-    api = docker.APIClient(base_url=daemon_host, version="auto", timeout=60)
-    before = {v["Name"] for v in (api.volumes().get("Volumes") or [])}
-    yield
-    for v in api.volumes().get("Volumes") or []:
-        if v["Name"] not in before:
-            try:
-                api.remove_volume(v["Name"], force=True)
-            except Exception:
-                pass
-    api.close()
 
 
 

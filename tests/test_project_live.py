@@ -10,26 +10,11 @@ import subprocess
 
 import pytest
 
-pytestmark = [pytest.mark.live, pytest.mark.skipif(
+
+pytestmark = [pytest.mark.live, pytest.mark.usefixtures("no_new_volumes_left"), pytest.mark.skipif(
     shutil.which("docker-compose") is None and os.environ.get("VOLDOCTOR_REQUIRE_DAEMON") != "1",
     reason="docker-compose is not installed (apt-get install docker-compose)")]
 
-@pytest.fixture(autouse=True)
-def no_new_volumes_left(daemon_host):
-    """Commands run here for real leave anonymous volumes behind on purpose
-    (that is what some forecasts say); remove every volume a test added."""
-    import docker
-
-    api = docker.APIClient(base_url=daemon_host, version="auto", timeout=60)
-    before = {v["Name"] for v in (api.volumes().get("Volumes") or [])}
-    yield
-    for v in api.volumes().get("Volumes") or []:
-        if v["Name"] not in before:
-            try:
-                api.remove_volume(v["Name"], force=True)
-            except Exception:
-                pass
-    api.close()
 
 
 # sleep as PID 1 ignores SIGTERM: a short grace keeps `down` from waiting 10 s per container

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from voldoctor import compose
+from voldoctor.facts.common import _size
 from voldoctor.cleanup import DeleteCommand, find, parse  # noqa: F401 - read there, forecast here
 from voldoctor.state import Container, DaemonState, Volume
 
@@ -343,13 +344,7 @@ def _run_rm(cmd, state, project):
 
 
 def human_size(n: Optional[int]) -> str:
-    if n is None:
-        return "size unknown"
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
+    return _size(n, zero="0 B")
 
 
 def describe(v: Loss) -> str:

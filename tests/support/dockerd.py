@@ -8,6 +8,8 @@ machine's default daemon.
 
 from __future__ import annotations
 
+import pytest
+
 import contextlib
 import io
 import os
@@ -216,3 +218,20 @@ class Lab:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+@pytest.fixture(autouse=False)
+def no_new_volumes_left(daemon_host):
+    """Commands run for real leave anonymous volumes behind on purpose (that is
+    what some forecasts say); remove every volume a test added. A module asks
+    for it with `pytest.mark.usefixtures("no_new_volumes_left")`."""
+    import docker
+
+    api = docker.APIClient(base_url=daemon_host, version="auto", timeout=60)
+    before = {v["Name"] for v in (api.volumes().get("Volumes") or [])}
+    yield
+    for v in api.volumes().get("Volumes") or []:
+        if v["Name"] not in before:
+            try:
+                api.remove_volume(v["Name"], force=True)
+            except Exception:  # noqa: BLE001 - in use by a container the test's own cleanup removes
+                pass
+    api.close()

@@ -130,11 +130,12 @@ def run_argv(c, mounts: Optional[list] = None) -> Optional[list[str]]:
     return argv + [c.image, *d.entrypoint[1:], *d.cmd]
 
 
-def _size(n: Optional[int]) -> str:
+def _size(n: Optional[int], zero: str = "empty") -> str:
+    """A size in words: `zero` for 0 bytes, "size unknown" when the daemon did not say."""
     if n is None or n < 0:
         return "size unknown"
     if n == 0:
-        return "empty"
+        return zero
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

@@ -170,3 +170,45 @@ def test_not_a_volume_problem_is_said_so():
     r = s.handle(text)
     assert NOT_VOLUMES in r.text
     assert s.pending is None or s.pending.kind == "symptom"
+
+
+def _down(good):
+    return DaemonState(endpoint=good.endpoint, reachable=False,
+                       error=DaemonError(kind="socket-missing", endpoint=good.endpoint.url, detail="no socket"))
+
+
+def test_recheck_sees_a_container_recreated_under_the_same_name():
+    good = snapshot("path-mismatch")
+    s, d = talk(good)
+    s.handle("data in /app/data is gone after docker rm")
+    old = good.containers[0]
+    other = old.mounts[0].model_copy(update={"name": "other-data", "destination": "/app/data"})
+    new = old.model_copy(update={"id": "f" * 64, "mounts": (other,), "detail": None})
+    d.state = good.model_copy(update={"containers": (new,), "volumes": good.volumes})
+    r = s.handle("check again")
+    assert "Nothing changed" not in r.text
+    assert "vdt-web is a new container under the same name" in r.text
+    assert "now mounts other-data at /app/data" in r.text and "old one mounted my-data at /app/date" in r.text
+
+
+def test_recheck_claims_nothing_when_the_daemon_is_gone():
+    good = snapshot("path-mismatch")
+    s, d = talk(good)
+    s.handle("data in /app/data is gone after docker rm")
+    d.state = _down(good)
+    r = s.handle("check again")
+    assert "Fixed" not in r.text and "Still there" not in r.text and "Nothing changed" not in r.text
+    assert "I could not look" in r.text
+    d.state = good  # back, unchanged: compared with the last look that saw it
+    r = s.handle("check again")
+    assert "answers again" in r.text
+    assert "Still there: The volume is mounted at a different path" in r.text
+    assert "Fixed" not in r.text
+
+
+def test_recheck_offline_claims_nothing():
+    s, d = talk(snapshot("path-mismatch"))
+    s.handle("data in /app/data is gone after docker rm")
+    s.sources = lambda: None
+    r = s.handle("check again")
+    assert "offline" in r.text and "Fixed" not in r.text and "Nothing changed" not in r.text

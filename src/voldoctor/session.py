@@ -38,6 +38,7 @@ class Session:
         self.recent: dict[str, list[str]] = {"volume": [], "container": []}
         self.pending: Optional[Pending] = None
         self.last: Optional[Answer] = None
+        self.looked: Optional[Answer] = None  # the last answer that saw the daemon: what "check again" compares with
         self.last_question: Optional[tuple[str, Optional[Match]]] = None
         self.shown = 0  # how many of last.diagnoses have been shown in full
         self.state: Optional[DaemonState] = None
@@ -210,6 +211,7 @@ class Session:
             return r.add(hint, "dim")
         self.pending = None
         self.last, self.last_question, self.shown = a, (text, m), 0
+        self.looked = a if a.state is not None and a.state.reachable else None
         self._use("volume", vol if vol else None)
         if a.entities.containers or cont:
             self._use("container", cont or a.entities.containers[0])
@@ -230,6 +232,7 @@ class Session:
         note = self._remember_state(a.state)
         self.pending = None
         self.last, self.last_question, self.shown = a, (text, m), 0
+        self.looked = a if a.state is not None and a.state.reachable else None
         if a.command is not None and not a.command.ok:
             err = a.command.error or "unknown reason"
             return Reply().add(safe(err if err.startswith("I could not") else f"I could not read that command: {err}") + ".")
@@ -335,7 +338,7 @@ class Session:
         if self.last_question is None or self.last is None:
             return Reply().add("Tell me what went wrong first.")
         text, m = self.last_question
-        before = self.last
+        before = self.looked or self.last  # the last answer that could see the daemon
         vol = self.focus.volume
         cont = self.focus.container
         sym = self.rules.symptoms[m.symptom.id] if m and m.symptom else None
@@ -346,6 +349,8 @@ class Session:
         r = Reply()
         if note:
             r.add(note, "warning")
+        if after.state is None or not after.state.reachable:
+            return self._could_not_look(r, after)
         r.add("I looked again.")
         for line in chat.state_changes(before.state, after.state, self.focus):
             r.add(f"  {safe(line)}")
@@ -361,7 +366,25 @@ class Session:
             r.add(f"{mark(d.severity, self.unicode)} Still there: {safe(d.title)} ({safe(d.subject)}).", d.severity)
         for d in fresh:
             chat.show_diagnosis(r, d, self.unicode)
-        if not after.diagnoses and not after.daemon_down:
+        if not after.diagnoses:
             r.add("Everything I check for this problem looks right now.")
+        self.last, self.looked, self.shown = after, after, min(1, len(after.diagnoses))
+        return r
+
+    def _could_not_look(self, r: Reply, after: Answer) -> Reply:
+        """No daemon to look at: say so, and claim nothing fixed or unchanged.
+        The last real look stays the one the next "check again" compares with."""
+        if after.state is None:
+            r.add("I am offline: I did not look at any daemon, so I cannot tell what is fixed and what is not.")
+        else:
+            err = after.state.error
+            r.add(f"I could not look: the daemon at {safe(after.state.endpoint.url)} does not answer"
+                  f" ({safe(err.detail) if err else 'no reason given'}). I cannot tell what is fixed and what "
+                  "is not until it answers again.", "error")
+            for d in after.diagnoses[:1]:
+                chat.show_diagnosis(r, d, self.unicode)
+        r.add("Say \"check again\" once the daemon answers; I will compare with what I saw last time.", "dim")
+        if self.looked is None and self.last is not None and self.last.state is not None and self.last.state.reachable:
+            self.looked = self.last
         self.last, self.shown = after, min(1, len(after.diagnoses))
         return r

@@ -13,7 +13,7 @@ from typing import Callable, Optional
 
 from rapidfuzz import fuzz, process, utils
 
-from voldoctor import chat, commandline, engine, slash  # noqa: F401 - slash registers the commands
+from voldoctor import chat, commandline, engine, recheck, slash  # noqa: F401 - slash registers the commands
 from voldoctor.lab import talk as lab_talk  # registers /lab and /hint
 from voldoctor.engine import Answer
 from voldoctor.plan import ReadPlan
@@ -335,56 +335,4 @@ class Session:
                      "or the docker run line you used.")
 
     def _recheck(self) -> Reply:
-        if self.last_question is None or self.last is None:
-            return Reply().add("Tell me what went wrong first.")
-        text, m = self.last_question
-        before = self.looked or self.last  # the last answer that could see the daemon
-        vol = self.focus.volume
-        cont = self.focus.container
-        sym = self.rules.symptoms[m.symptom.id] if m and m.symptom else None
-        if sym is not None and sym.needs == "volume":
-            cont = None
-        after = engine.answer(text, self.rules, self.sources(), volume=vol, container=cont, prior=m, project=self.project)
-        note = self._remember_state(after.state)
-        r = Reply()
-        if note:
-            r.add(note, "warning")
-        if after.state is None or not after.state.reachable:
-            return self._could_not_look(r, after)
-        r.add("I looked again.")
-        for line in chat.state_changes(before.state, after.state, self.focus):
-            r.add(f"  {safe(line)}")
-        key = lambda d: (d.rule, d.subject)  # noqa: E731
-        old = {key(d): d for d in before.diagnoses}
-        new = {key(d): d for d in after.diagnoses}
-        fixed = [d for k, d in old.items() if k not in new]
-        still = [d for k, d in new.items() if k in old]
-        fresh = [d for k, d in new.items() if k not in old]
-        for d in fixed:
-            r.add(f"{mark('info', self.unicode)} Fixed: {safe(d.title)} ({safe(d.subject)}).", "info")
-        for d in still:
-            r.add(f"{mark(d.severity, self.unicode)} Still there: {safe(d.title)} ({safe(d.subject)}).", d.severity)
-        for d in fresh:
-            chat.show_diagnosis(r, d, self.unicode)
-        if not after.diagnoses:
-            r.add("Everything I check for this problem looks right now.")
-        self.last, self.looked, self.shown = after, after, min(1, len(after.diagnoses))
-        return r
-
-    def _could_not_look(self, r: Reply, after: Answer) -> Reply:
-        """No daemon to look at: say so, and claim nothing fixed or unchanged.
-        The last real look stays the one the next "check again" compares with."""
-        if after.state is None:
-            r.add("I am offline: I did not look at any daemon, so I cannot tell what is fixed and what is not.")
-        else:
-            err = after.state.error
-            r.add(f"I could not look: the daemon at {safe(after.state.endpoint.url)} does not answer"
-                  f" ({safe(err.detail) if err else 'no reason given'}). I cannot tell what is fixed and what "
-                  "is not until it answers again.", "error")
-            for d in after.diagnoses[:1]:
-                chat.show_diagnosis(r, d, self.unicode)
-        r.add("Say \"check again\" once the daemon answers; I will compare with what I saw last time.", "dim")
-        if self.looked is None and self.last is not None and self.last.state is not None and self.last.state.reachable:
-            self.looked = self.last
-        self.last, self.shown = after, min(1, len(after.diagnoses))
-        return r
+        return recheck.run(self)

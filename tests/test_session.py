@@ -212,3 +212,55 @@ def test_recheck_offline_claims_nothing():
     s.sources = lambda: None
     r = s.handle("check again")
     assert "offline" in r.text and "Fixed" not in r.text and "Nothing changed" not in r.text
+
+
+def test_the_focus_path_is_used_when_a_question_needs_one():
+    s, _ = talk(snapshot("path-mismatch"))
+    s.focus.path = "/app/data"  # what the toolbar shows
+    r = s.handle("my data is gone after docker rm")
+    assert "Which folder" not in r.text and s.pending is None
+    assert "/app/date" in r.text and "/app/data" in r.text
+
+
+def test_naming_the_container_sets_the_focus_and_keeps_the_topic():
+    s, _ = talk(snapshot("path-mismatch"))
+    s.handle("data in /app/data is gone after docker rm")
+    for text in ("my container is called vdt-web", "the container is named vdt-web", "it's called vdt-web"):
+        r = s.handle(text)
+        assert "name" not in s.last.match.symptom.id  # not read as the name-conflict symptom
+        assert s.last.match.symptom.id == "data-not-persisting" and s.focus.container == "vdt-web"
+        assert "OK, container vdt-web" in r.text and "Did you mean" not in r.text
+        assert "/app/date" in r.text
+    r = s.handle("my container is called vdt-wbe")
+    assert "no container named vdt-wbe" in r.text and "did you mean vdt-web?" in r.text
+    assert s.focus.container == "vdt-web"
+
+
+def test_naming_the_container_answers_a_which_container_question():
+    s, _ = talk(snapshot("name-conflict"))
+    s.pending = __import__("voldoctor.conversation", fromlist=["Pending"]).Pending(
+        "container", "data in /app/data is gone after docker rm", ["vdt-web"])
+    r = s.handle("it's called vdt-web")
+    assert s.focus.container == "vdt-web" and "went wrong" not in r.text
+
+
+def test_ordinal_words_pick_from_a_numbered_list():
+    for text in ("the first one i think", "1 i think", "number 1", "the 1st", "first", "last", "that one"):
+        s, _ = talk(snapshot("volume-typo"))
+        assert "1. my-data" in s.handle("volume not found").text
+        r = s.handle(text)
+        assert "does exist on" in r.text, text
+    s, _ = talk(snapshot("volume-typo"))
+    s.handle("volume not found")
+    assert "Pick a number from 1 to 1" in s.handle("the 2nd").text
+
+
+def test_a_newly_pasted_command_leads_after_an_earlier_topic():
+    s, _ = talk(snapshot("read-only"))
+    s.handle("my volume is read-only")
+    assert s.focus.container == "vdt-reader"
+    r = s.handle("docker run -v vdt-rovl:/data vdt-busybox:latest touch /data/x")
+    first = next(line.text for line in r.lines if line.style in ("error", "warning"))
+    assert "new, empty volume next to your data" in first
+    assert r.text.index("vdt-rovol") < r.text.index("mounted read-only")
+    assert s.focus.container is None and s.focus.volume == "vdt-rovl"

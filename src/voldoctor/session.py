@@ -9,11 +9,12 @@ drive it the same way.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable, Optional
 
 from rapidfuzz import fuzz, process, utils
 
-from voldoctor import chat, commandline, engine, recheck, slash  # noqa: F401 - slash registers the commands
+from voldoctor import chat, commandline, engine, recheck, slash, turns  # noqa: F401 - slash registers the commands
 from voldoctor.lab import talk as lab_talk  # registers /lab and /hint
 from voldoctor.engine import Answer
 from voldoctor.plan import ReadPlan
@@ -125,6 +126,9 @@ class Session:
                 hint = f" Did you mean /{hit[0]}?" if hit else ""
                 return Reply().add(f"There is no /{safe(name)} command.{hint} /help lists them.")
             return cmd.run(self, arg.strip())
+        named = turns.named_container(text)
+        if named is not None:  # "my container is called web": the focus, not a symptom
+            return self._named(named)
         if self.pending is not None:
             r = self._answer_pending(text)
             if r is not None:
@@ -185,9 +189,12 @@ class Session:
         cont = container or (m.entities.containers[0] if m.entities.containers else None)
         if sym.needs == "volume" and vol is None:
             vol = self.focus.volume
-        if cont is None and self.focus.container and sym.needs != "volume" and not m.entities.paths:
-            cont = self.focus.container
-        a = engine.answer(q, self.rules, src, volume=vol, container=cont, project=self.project)
+        if cont is None and self.focus.container and sym.needs != "volume" and not m.entities.paths and not q.pasted:
+            cont = self.focus.container  # a newly pasted command is the topic now, not the container before it
+        if sym.needs == "path" and not m.entities.paths and self.focus.path:  # the path we are talking about
+            text = f"{text} (data in {self.focus.path})"
+            q = engine.Question(text, q.command, m, q.cleanup)
+        a = self._pasted_first(engine.answer(q, self.rules, src, volume=vol, container=cont, project=self.project))
         note = self._remember_state(a.state)
         if a.needs == "path":
             self.pending = Pending("path", text, self.paths(), m.candidates)
@@ -228,7 +235,7 @@ class Session:
     def _present_command(self, q: "engine.Question", src) -> Reply:
         """A pasted docker command with no symptom words: check it before it runs."""
         text, m = q.text, q.match
-        a = engine.answer(q, self.rules, src, project=self.project)
+        a = self._pasted_first(engine.answer(q, self.rules, src, project=self.project))
         note = self._remember_state(a.state)
         self.pending = None
         self.last, self.last_question, self.shown = a, (text, m), 0
@@ -238,15 +245,24 @@ class Session:
             return Reply().add(safe(err if err.startswith("I could not") else f"I could not read that command: {err}") + ".")
         for v in a.entities.volumes[:1]:
             self._use("volume", v)
+        if a.command is not None and a.command.kind in ("run", "create"):
+            self.focus.container = None  # the container before it is no longer the topic
         self.shown = min(1, len(a.diagnoses))
         return chat.present(a, self.unicode, note)
+
+    def _pasted_first(self, a: Answer) -> Answer:
+        """What is found in a pasted command leads; what is found elsewhere on the daemon follows."""
+        if a.command is None or not a.command.ok:
+            return a
+        theirs = [d for d in a.diagnoses if getattr(self.rules.rules.get(d.rule), "scope", "") not in ("command", "spec")]
+        return dataclasses.replace(a, diagnoses=tuple(d for d in a.diagnoses if d not in theirs) + tuple(theirs))
 
     def _answer_pending(self, text: str) -> Optional[Reply]:
         p = self.pending
         assert p is not None
         choice = None
-        if text.isascii() and text.isdigit() and len(text) <= 3:  # '¹' is a digit to isdigit(), not to int()
-            i = int(text)
+        i = turns.pick(text, len(p.options)) if p.options else None  # "2", "the first one i think", "last"
+        if i is not None:
             if 1 <= i <= len(p.options):
                 choice = p.options[i - 1]
             else:
@@ -282,6 +298,32 @@ class Session:
         if p.kind == "volume":  # the symptom was named when the question was asked
             return self._ask(p.text, prior=prior, volume=name, restate=False)
         return self._ask(p.text, prior=prior, container=name, restate=False)
+
+    def _named(self, name: str) -> Reply:
+        """The learner named their container: it becomes the focus (when the
+        daemon has it) and the topic stays what it was, looked at there."""
+        p = self.pending
+        if p is not None and p.kind == "container":
+            self.pending = None
+            return self._ask(p.text, prior=engine.match_question(p.text, self.rules), container=name, restate=False)
+        st = self.read_state()
+        r = Reply()
+        if st is None or not st.reachable:
+            self._use("container", name)
+            return r.add(f"OK, container {safe(name)}. I cannot see the daemon right now, so I could not check "
+                         "that it exists.")
+        if st.container(name) is None:
+            near = process.extractOne(name, [c.name for c in st.containers], scorer=fuzz.ratio, score_cutoff=60)
+            r.add(f"There is no container named {safe(name)} on this daemon" + (f"; did you mean {safe(near[0])}?"
+                                                                                if near else "."))
+            return r.add("/containers lists them, stopped ones too.", "dim")
+        self._use("container", name)
+        topic = self.last_question
+        sym = self.rules.symptoms.get(topic[1].symptom.id) if topic and topic[1] and topic[1].symptom else None
+        if sym is None or sym.needs == "volume":
+            return r.add(f"OK, container {safe(name)}. Tell me what goes wrong with it.")
+        r.add(f"OK, container {safe(name)}. {safe(sym.title)}, looked at there:")
+        return Reply([*r.lines, *self._ask(topic[0], prior=topic[1], container=name, restate=False).lines])
 
     # ------------------------------------------------------------ presenting
 

@@ -264,3 +264,46 @@ def test_a_newly_pasted_command_leads_after_an_earlier_topic():
     assert "new, empty volume next to your data" in first
     assert r.text.index("vdt-rovol") < r.text.index("mounted read-only")
     assert s.focus.container is None and s.focus.volume == "vdt-rovl"
+
+
+def _rm_anonymous():
+    """The anonymous-volume scenario, its container started with --rm."""
+    st = snapshot("anonymous")
+    c = st.containers[0]
+    c = c.model_copy(update={"detail": c.detail.model_copy(update={"auto_remove": True})})
+    st = st.model_copy(update={"containers": (c,)})
+    after = st.model_copy(update={"containers": (), "volumes": tuple(v for v in st.volumes if v.name != c.mounts[0].name)})
+    return st, after
+
+
+def test_a_running_rm_container_is_warned_about():
+    st, _ = _rm_anonymous()
+    s, _ = talk(st)
+    r = s.handle("data in /app/data is gone after i recreate the container")
+    assert "vdt-anon was started with --rm" in r.text
+    assert "anonymous volume at /app/data" in r.text and "docker cp vdt-anon:/app/data" in r.text
+
+
+def test_after_an_rm_container_is_stopped_the_session_says_it_is_gone():
+    st, after = _rm_anonymous()
+    s, d = talk(st)
+    s.handle("data in /app/data is gone after i recreate the container")
+    d.state = after
+    r = s.handle("i stopped it")
+    assert "I am not sure" not in r.text
+    assert "The container vdt-anon we were talking about is gone" in r.text
+    assert "started with --rm" in r.text and "anonymous volume went with it" in r.text
+    assert s.focus.container is None
+    r = s.handle("check again")
+    assert "Fixed" not in r.text and "looks right" not in r.text
+    assert "Gone, not fixed" in r.text
+
+
+def test_check_again_right_after_an_rm_container_stopped():
+    st, after = _rm_anonymous()
+    s, d = talk(st)
+    s.handle("data in /app/data is gone after i recreate the container")
+    d.state = after
+    r = s.handle("check again")
+    assert "The container vdt-anon we were talking about is gone" in r.text
+    assert "Fixed" not in r.text and "Gone, not fixed" in r.text

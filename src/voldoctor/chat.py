@@ -74,7 +74,8 @@ def state_changes(before: Optional[DaemonState], after: Optional[DaemonState], f
     out = []
     bvol, avol = {v.name: v for v in before.volumes}, {v.name: v for v in after.volumes}
     out += [f"{n} now exists." for n in sorted(set(avol) - set(bvol))]
-    out += [f"{n} is gone." for n in sorted(set(bvol) - set(avol))]
+    out += [f"{short_volume(n)} is gone" + (" (an anonymous volume)." if short_volume(n) != n else ".")
+            for n in sorted(set(bvol) - set(avol))]
     for n in sorted(set(avol) & set(bvol)):
         if avol[n].created_at and bvol[n].created_at and avol[n].created_at != bvol[n].created_at:
             out.append(f"volume {n} was removed and made again: it is a new volume, whatever the old one held is not in it.")
@@ -109,3 +110,54 @@ def state_changes(before: Optional[DaemonState], after: Optional[DaemonState], f
 
 def _auto_remove(c: Container) -> bool:
     return c.detail is not None and c.detail.auto_remove
+
+
+def _anonymous(c: Container) -> list:
+    return [m for m in c.mounts if m.anonymous]
+
+
+def rm_warning(state: Optional[DaemonState], name: Optional[str]) -> Optional[str]:
+    """A running container started with --rm that keeps data in anonymous
+    volumes: stopping it deletes them. None when that is not the case."""
+    c = state.container(name) if name and state is not None and state.reachable else None
+    if c is None or c.state != "running" or not _auto_remove(c) or not _anonymous(c):
+        return None
+    where = ", ".join(m.destination for m in _anonymous(c))
+    first = _anonymous(c)[0].destination
+    return (f"{c.name} was started with --rm: the moment it stops (docker stop, a crash, a reboot), Docker removes it "
+            f"and its anonymous volume at {where}, with everything in it. Copy the data out while it runs: "
+            f"docker cp {c.name}:{first} ./rescued-data")
+
+
+def vanished(before: Optional[DaemonState], after: Optional[DaemonState], name: Optional[str]) -> Optional[str]:
+    """What became of the container in focus, when it is gone or was made
+    again since the last look; None when it is still the same one (or
+    either look saw no daemon)."""
+    if not name or before is None or after is None or not (before.reachable and after.reachable):
+        return None
+    old, new = before.container(name), after.container(name)
+    if old is None or (new is not None and new.id == old.id):
+        return None
+    if new is not None:
+        return (f"{name} is a new container now, made under the same name (id {new.short_id}, was {old.short_id}); "
+                f"it mounts {mounts_text(new)}.")
+    out = f"The container {name} we were talking about is gone"
+    out += ": it was started with --rm, so stopping it removed it" if _auto_remove(old) else " (removed)"
+    anon = _anonymous(old)
+    lost = [m for m in anon if after.volume(m.name) is None]
+    kept = [m for m in anon if after.volume(m.name) is not None]
+    if lost:
+        out += (", and its anonymous volume went with it (" + ", ".join(f"{short_volume(m.name)} at {m.destination}"
+                                                                       for m in lost)
+                + "). What was in it is deleted; Docker keeps no copy")
+    if kept:
+        out += ". Its anonymous volume is still there: " + ", ".join(f"{short_volume(m.name)} (was at {m.destination})"
+                                                                    for m in kept)
+    named = [m.name for m in old.mounts if m.type == "volume" and not m.anonymous]
+    if named:
+        out += ". Its named volumes keep their data: " + ", ".join(named)
+    out += "."
+    if lost:
+        out += (" Next time, give the data a named volume so it outlives the container: "
+                f"docker run -v {name}-data:{lost[0].destination} ... {old.image}")
+    return out

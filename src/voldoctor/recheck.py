@@ -41,13 +41,22 @@ def run(s: "Session") -> Reply:
     fixed = [d for k, d in old.items() if k not in new]
     still = [d for k, d in new.items() if k in old]
     fresh = [d for k, d in new.items() if k not in old]
+    gone = {c.name for c in before.state.containers} - {c.name for c in after.state.containers} \
+        if before.state is not None and before.state.reachable else set()
+    went = [d for d in fixed if d.evidence.get("container.name") in gone]
+    for d in went:  # not fixed: what it was about no longer exists
+        r.add(f"{mark('warning', s.unicode)} Gone, not fixed: {safe(d.title)} ({safe(d.subject)}): "
+              f"{safe(d.evidence['container.name'])} no longer exists, so there is nothing left to check there.",
+              "warning")
     for d in fixed:
+        if d in went:
+            continue
         r.add(f"{mark('info', s.unicode)} Fixed: {safe(d.title)} ({safe(d.subject)}).", "info")
     for d in still:
         r.add(f"{mark(d.severity, s.unicode)} Still there: {safe(d.title)} ({safe(d.subject)}).", d.severity)
     for d in fresh:
         chat.show_diagnosis(r, d, s.unicode)
-    if not after.diagnoses:
+    if not after.diagnoses and not went:
         r.add("Everything I check for this problem looks right now.")
     s.last, s.looked, s.shown = after, after, min(1, len(after.diagnoses))
     return r

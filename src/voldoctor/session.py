@@ -14,12 +14,12 @@ from typing import Callable, Optional
 
 from rapidfuzz import fuzz, process, utils
 
-from voldoctor import chat, commandline, engine, recheck, slash, turns  # noqa: F401 - slash registers the commands
+from voldoctor import chat, commandline, engine, followups, recheck, slash, turns  # noqa: F401 - slash registers the commands
 from voldoctor.lab import talk as lab_talk  # registers /lab and /hint
 from voldoctor.engine import Answer
 from voldoctor.plan import ReadPlan
 from voldoctor.conversation import COMMANDS, FOLLOW_UP_CUTOFF, FOLLOW_UPS, Focus, Line, Pending, Reply
-from voldoctor.render import NOT_VOLUMES, mark, safe
+from voldoctor.render import NOT_VOLUMES, safe
 from voldoctor.rules import RuleSet
 from voldoctor.state import DaemonState
 from voldoctor.symptoms import Match
@@ -62,14 +62,25 @@ class Session:
         return self.state
 
     def _remember_state(self, st: Optional[DaemonState]) -> Optional[str]:
-        """Keep the newest state; say so when the daemon went away or came back."""
+        """Keep the newest state; say so when the daemon went away or came back,
+        and when the container in focus is gone or was made again."""
         before = self.state
         self.state, self.state_turn = st, self.turn
+        gone = chat.vanished(before, st, self.focus.container)
+        if gone and st.container(self.focus.container or "") is None:
+            self.focus.container = None  # nothing left to talk about there
         if st is None or before is None or before.reachable == st.reachable:
-            return None
+            return gone
         if st.reachable:
             return "The daemon answers again."
         return f"The daemon stopped answering ({safe(st.error.detail) if st.error else 'unknown reason'})."
+
+    def _look_at_focus(self) -> Optional[str]:
+        """For a reply that reads nothing else: is the container in focus still there?"""
+        if not self.focus.container or self.state is None or not self.state.reachable or self.state_turn == self.turn:
+            return None
+        src = self.sources()
+        return self._remember_state(src(ReadPlan())) if src is not None else None
 
     def names(self, kind: str) -> list[str]:
         """Volume or container names for completion and choices, recent ones first."""
@@ -173,6 +184,13 @@ class Session:
             for i, c in enumerate(m.candidates, 1):
                 r.add(f"  {i}. {c.title}")
             return r.add("Answer with a number, or say it in other words.", "dim")
+        if m.symptom is None and (gone := self._look_at_focus()):
+            r = Reply().add(gone, "warning")
+            if m.candidates:
+                self.pending = Pending("symptom", text, [c.id for c in m.candidates], m.candidates)
+                r.add("If something else is wrong, is it one of these? " + "; ".join(
+                    f"{i}. {safe(c.title)}" for i, c in enumerate(m.candidates, 1)), "dim")
+            return r
         if m.symptom is None:
             if not m.candidates:
                 return Reply().add("I could not tell which volume problem that is. Paste the error exactly as "
@@ -220,6 +238,8 @@ class Session:
         self.last, self.last_question, self.shown = a, (text, m), 0
         self.looked = a if a.state is not None and a.state.reachable else None
         self._use("volume", vol if vol else None)
+        if cont and a.state is not None and a.state.reachable and a.state.container(cont) is None:
+            cont = None  # not on this daemon (or gone): not a focus
         if a.entities.containers or cont:
             self._use("container", cont or a.entities.containers[0])
         if a.entities.paths:
@@ -230,7 +250,11 @@ class Session:
             if cname:
                 self._use("container", cname)
         self.shown = min(1, len(a.diagnoses))
-        return chat.present(a, self.unicode, note, restate)
+        r = chat.present(a, self.unicode, note, restate)
+        warn = chat.rm_warning(a.state, self.focus.container)
+        if warn and not any("container.auto_remove" in d.evidence for d in a.diagnoses):
+            r.add(warn, "warning")
+        return r
 
     def _present_command(self, q: "engine.Question", src) -> Reply:
         """A pasted docker command with no symptom words: check it before it runs."""
@@ -328,53 +352,13 @@ class Session:
     # ------------------------------------------------------------ presenting
 
     def _why(self) -> Reply:
-        a = self.last
-        r = Reply()
-        if a is None or not a.diagnoses:
-            sym = self.rules.symptoms.get(a.match.symptom.id) if a and a.match.symptom else None
-            if sym is None:
-                return r.add("There is nothing to explain yet: tell me what went wrong.")
-            r.add(f"I found no cause for '{safe(sym.title)}' in the daemon's state, so here is the general picture:")
-            for x in sym.advice:
-                r.add(f"  - {safe(x)}")
-            return r.add(f"(Module: {safe(sym.source)})", "dim")
-        d = a.diagnoses[max(0, self.shown - 1)]
-        r.add(safe(d.why) if d.why else safe(d.message))
-        ev = ", ".join(f"{k} = {engine.show(v)}" for k, v in d.evidence.items())
-        r.add(f"What I saw: {safe(ev)}", "dim")
-        return r.add(f"(Module: {safe(d.source)})", "dim")
+        return followups.why(self)
 
     def _fix(self) -> Reply:
-        a = self.last
-        r = Reply()
-        if a is None or not a.diagnoses:
-            return r.add("I have no fix to give yet: I did not find a cause. Try \"check again\" or describe it differently.")
-        d = a.diagnoses[max(0, self.shown - 1)]
-        r.add(f"For '{safe(d.title)}':")
-        for x in d.fix:
-            r.add(f"  {safe(x)}", "cmd")
-        return r
+        return followups.fix(self)
 
     def _else(self) -> Reply:
-        a = self.last
-        r = Reply()
-        if a is None:
-            return r.add("Tell me what went wrong first.")
-        if self.shown < len(a.diagnoses):
-            d = a.diagnoses[self.shown]
-            self.shown += 1
-            chat.show_diagnosis(r, d, self.unicode)
-            return r
-        # no more causes for this symptom: the next candidate symptom
-        others = [c for c in a.match.candidates if not a.match.symptom or c.id != a.match.symptom.id]
-        if others and self.last_question:
-            text = self.last_question[0]
-            c = others[0]
-            prior = Match(c, tuple(others[1:]), a.match.entities, "chosen")
-            r2 = self._ask(text, prior=prior)
-            return Reply([Line(f"Another reading of what you said: {safe(c.title)}.", "title"), *r2.lines])
-        return r.add("That is all I found. If it is still broken, paste the exact error message, "
-                     "or the docker run line you used.")
+        return followups.other(self)
 
     def _recheck(self) -> Reply:
         return recheck.run(self)

@@ -280,8 +280,9 @@ def test_a_running_rm_container_is_warned_about():
     st, _ = _rm_anonymous()
     s, _ = talk(st)
     r = s.handle("data in /app/data is gone after i recreate the container")
-    assert "vdt-anon was started with --rm" in r.text
-    assert "anonymous volume at /app/data" in r.text and "docker cp vdt-anon:/app/data" in r.text
+    warned = [line.text for line in r.lines if line.style in ("warning", "error") and "--rm" in line.text]
+    assert any("stop" in w.lower() and "anonymous volume" in w for w in warned), r.text
+    assert "docker cp vdt-anon:/app/data" in r.text
 
 
 def test_after_an_rm_container_is_stopped_the_session_says_it_is_gone():

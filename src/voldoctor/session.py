@@ -252,7 +252,7 @@ class Session:
         self.shown = min(1, len(a.diagnoses))
         r = chat.present(a, self.unicode, note, restate)
         warn = chat.rm_warning(a.state, self.focus.container)
-        if warn and not any("container.auto_remove" in d.evidence for d in a.diagnoses):
+        if warn and not (a.diagnoses and "container.auto_remove" in a.diagnoses[0].evidence):  # a rule said it first
             r.add(warn, "warning")
         return r
 

@@ -221,3 +221,29 @@ def test_port_is_unknown_without_a_daemon(cli_json, profile, tmp_path, monkeypat
     code, out = cli_json("check", "--lab", profile(), "--only", "lab-port")
     r = _by_id(out)["lab-port"]
     assert r["status"] == "skip" and r["message"].startswith("unknown")
+
+
+def test_near_miss_volume_is_reported_from_a_snapshot(cli_json, tmp_path, profile):
+    """my_data beside the lab's my-data: a warning with what each holds and how to look inside both."""
+    from voldoctor import state as st
+
+    snap = tmp_path / "s.json"
+    snap.write_text(st.dump(snapshot("near-miss-after")))
+    code, out = cli_json("check", "--snapshot", str(snap), "--lab", profile(), "--only", "leftovers")
+    r = _by_id(out)["leftovers"]
+    assert r["status"] == "warn", r
+    assert "my_data is a near miss of the lab's my-data" in r["message"]
+    assert "my-data: 3 B" in r["message"] and "my_data: empty" in r["message"] and "vdt-web2" in r["message"]
+    assert any("-v my-data:/v1:ro -v my_data:/v2:ro" in f for f in r["fix"])
+    assert any("docker volume inspect my-data my_data" in f for f in r["fix"])
+
+
+@pytest.mark.live
+def test_near_miss_volume_is_reported_live(on_daemon, cli_json, profile, lab):
+    lab.volume("my-data")
+    lab.volume("my_data")
+    code, out = cli_json("check", "--lab", profile(), "--only", "leftovers")
+    r = _by_id(out)["leftovers"]
+    assert code == 0 and r["status"] == "warn", r
+    assert "my_data is a near miss of the lab's my-data" in r["message"]
+    assert any("docker volume inspect my-data my_data" in f for f in r["fix"])

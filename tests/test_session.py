@@ -170,3 +170,141 @@ def test_not_a_volume_problem_is_said_so():
     r = s.handle(text)
     assert NOT_VOLUMES in r.text
     assert s.pending is None or s.pending.kind == "symptom"
+
+
+def _down(good):
+    return DaemonState(endpoint=good.endpoint, reachable=False,
+                       error=DaemonError(kind="socket-missing", endpoint=good.endpoint.url, detail="no socket"))
+
+
+def test_recheck_sees_a_container_recreated_under_the_same_name():
+    good = snapshot("path-mismatch")
+    s, d = talk(good)
+    s.handle("data in /app/data is gone after docker rm")
+    old = good.containers[0]
+    other = old.mounts[0].model_copy(update={"name": "other-data", "destination": "/app/data"})
+    new = old.model_copy(update={"id": "f" * 64, "mounts": (other,), "detail": None})
+    d.state = good.model_copy(update={"containers": (new,), "volumes": good.volumes})
+    r = s.handle("check again")
+    assert "Nothing changed" not in r.text
+    assert "vdt-web is a new container under the same name" in r.text
+    assert "now mounts other-data at /app/data" in r.text and "old one mounted my-data at /app/date" in r.text
+
+
+def test_recheck_claims_nothing_when_the_daemon_is_gone():
+    good = snapshot("path-mismatch")
+    s, d = talk(good)
+    s.handle("data in /app/data is gone after docker rm")
+    d.state = _down(good)
+    r = s.handle("check again")
+    assert "Fixed" not in r.text and "Still there" not in r.text and "Nothing changed" not in r.text
+    assert "I could not look" in r.text
+    d.state = good  # back, unchanged: compared with the last look that saw it
+    r = s.handle("check again")
+    assert "answers again" in r.text
+    assert "Still there: The volume is mounted at a different path" in r.text
+    assert "Fixed" not in r.text
+
+
+def test_recheck_offline_claims_nothing():
+    s, d = talk(snapshot("path-mismatch"))
+    s.handle("data in /app/data is gone after docker rm")
+    s.sources = lambda: None
+    r = s.handle("check again")
+    assert "offline" in r.text and "Fixed" not in r.text and "Nothing changed" not in r.text
+
+
+def test_the_focus_path_is_used_when_a_question_needs_one():
+    s, _ = talk(snapshot("path-mismatch"))
+    s.focus.path = "/app/data"  # what the toolbar shows
+    r = s.handle("my data is gone after docker rm")
+    assert "Which folder" not in r.text and s.pending is None
+    assert "/app/date" in r.text and "/app/data" in r.text
+
+
+def test_naming_the_container_sets_the_focus_and_keeps_the_topic():
+    s, _ = talk(snapshot("path-mismatch"))
+    s.handle("data in /app/data is gone after docker rm")
+    for text in ("my container is called vdt-web", "the container is named vdt-web", "it's called vdt-web"):
+        r = s.handle(text)
+        assert "name" not in s.last.match.symptom.id  # not read as the name-conflict symptom
+        assert s.last.match.symptom.id == "data-not-persisting" and s.focus.container == "vdt-web"
+        assert "OK, container vdt-web" in r.text and "Did you mean" not in r.text
+        assert "/app/date" in r.text
+    r = s.handle("my container is called vdt-wbe")
+    assert "no container named vdt-wbe" in r.text and "did you mean vdt-web?" in r.text
+    assert s.focus.container == "vdt-web"
+
+
+def test_naming_the_container_answers_a_which_container_question():
+    s, _ = talk(snapshot("name-conflict"))
+    s.pending = __import__("voldoctor.conversation", fromlist=["Pending"]).Pending(
+        "container", "data in /app/data is gone after docker rm", ["vdt-web"])
+    r = s.handle("it's called vdt-web")
+    assert s.focus.container == "vdt-web" and "went wrong" not in r.text
+
+
+def test_ordinal_words_pick_from_a_numbered_list():
+    for text in ("the first one i think", "1 i think", "number 1", "the 1st", "first", "last", "that one"):
+        s, _ = talk(snapshot("volume-typo"))
+        assert "1. my-data" in s.handle("volume not found").text
+        r = s.handle(text)
+        assert "does exist on" in r.text, text
+    s, _ = talk(snapshot("volume-typo"))
+    s.handle("volume not found")
+    assert "Pick a number from 1 to 1" in s.handle("the 2nd").text
+
+
+def test_a_newly_pasted_command_leads_after_an_earlier_topic():
+    s, _ = talk(snapshot("read-only"))
+    s.handle("my volume is read-only")
+    assert s.focus.container == "vdt-reader"
+    r = s.handle("docker run -v vdt-rovl:/data vdt-busybox:latest touch /data/x")
+    first = next(line.text for line in r.lines if line.style in ("error", "warning"))
+    assert "new, empty volume next to your data" in first
+    assert r.text.index("vdt-rovol") < r.text.index("mounted read-only")
+    assert s.focus.container is None and s.focus.volume == "vdt-rovl"
+
+
+def _rm_anonymous():
+    """The anonymous-volume scenario, its container started with --rm."""
+    st = snapshot("anonymous")
+    c = st.containers[0]
+    c = c.model_copy(update={"detail": c.detail.model_copy(update={"auto_remove": True})})
+    st = st.model_copy(update={"containers": (c,)})
+    after = st.model_copy(update={"containers": (), "volumes": tuple(v for v in st.volumes if v.name != c.mounts[0].name)})
+    return st, after
+
+
+def test_a_running_rm_container_is_warned_about():
+    st, _ = _rm_anonymous()
+    s, _ = talk(st)
+    r = s.handle("data in /app/data is gone after i recreate the container")
+    warned = [line.text for line in r.lines if line.style in ("warning", "error") and "--rm" in line.text]
+    assert any("stop" in w.lower() and "anonymous volume" in w for w in warned), r.text
+    assert "docker cp vdt-anon:/app/data" in r.text
+
+
+def test_after_an_rm_container_is_stopped_the_session_says_it_is_gone():
+    st, after = _rm_anonymous()
+    s, d = talk(st)
+    s.handle("data in /app/data is gone after i recreate the container")
+    d.state = after
+    r = s.handle("i stopped it")
+    assert "I am not sure" not in r.text
+    assert "The container vdt-anon we were talking about is gone" in r.text
+    assert "started with --rm" in r.text and "anonymous volume went with it" in r.text
+    assert s.focus.container is None
+    r = s.handle("check again")
+    assert "Fixed" not in r.text and "looks right" not in r.text
+    assert "Gone, not fixed" in r.text
+
+
+def test_check_again_right_after_an_rm_container_stopped():
+    st, after = _rm_anonymous()
+    s, d = talk(st)
+    s.handle("data in /app/data is gone after i recreate the container")
+    d.state = after
+    r = s.handle("check again")
+    assert "The container vdt-anon we were talking about is gone" in r.text
+    assert "Fixed" not in r.text and "Gone, not fixed" in r.text

@@ -7,8 +7,8 @@ from typing import Optional
 
 from voldoctor.conversation import Focus, Reply
 from voldoctor.engine import Answer, Diagnosis
-from voldoctor.render import mark, plural, safe
-from voldoctor.state import DaemonState
+from voldoctor.render import mark, plural, safe, short_volume
+from voldoctor.state import Container, DaemonState
 
 
 def present(a: Answer, unicode: bool, note: Optional[str] = None, restate: bool = True) -> Reply:
@@ -54,26 +54,110 @@ def show_diagnosis(r: Reply, d: Diagnosis, unicode: bool) -> None:
         r.add(f"    {safe(x)}", "cmd")
 
 
+def mounts_text(c: Container) -> str:
+    """What a container mounts, in a few words."""
+    return ", ".join(f"{short_volume(m.name) if m.type == 'volume' else m.source} at {m.destination}"
+                     + ("" if m.rw else " (read-only)") for m in c.mounts) or "nothing (no volume, no host folder)"
+
+
+def _mount_key(c: Container) -> tuple:
+    return tuple(sorted((m.type, m.name or m.source, m.destination, m.rw) for m in c.mounts))
+
+
 def state_changes(before: Optional[DaemonState], after: Optional[DaemonState], focus: Focus) -> list[str]:
-    """What changed on the daemon between two answers, in plain words."""
+    """What changed on the daemon between two answers, in plain words.
+
+    Containers are compared by id: one removed and made again under the same
+    name is a new container, and is said to be, with what it mounts now."""
     if before is None or after is None or not (before.reachable and after.reachable):
         return []
     out = []
-    bv, av = {v.name for v in before.volumes}, {v.name for v in after.volumes}
-    out += [f"{n} now exists." for n in sorted(av - bv)]
-    out += [f"{n} is gone." for n in sorted(bv - av)]
+    bvol, avol = {v.name: v for v in before.volumes}, {v.name: v for v in after.volumes}
+    out += [f"{n} now exists." for n in sorted(set(avol) - set(bvol))]
+    out += [f"{short_volume(n)} is gone" + (" (an anonymous volume)." if short_volume(n) != n else ".")
+            for n in sorted(set(bvol) - set(avol))]
+    for n in sorted(set(avol) & set(bvol)):
+        if avol[n].created_at and bvol[n].created_at and avol[n].created_at != bvol[n].created_at:
+            out.append(f"volume {n} was removed and made again: it is a new volume, whatever the old one held is not in it.")
     bc = {c.name: c for c in before.containers}
     ac = {c.name: c for c in after.containers}
-    out += [f"container {n} is new." for n in sorted(set(ac) - set(bc))]
-    out += [f"container {n} was removed." for n in sorted(set(bc) - set(ac))]
+    for n in sorted(set(ac) - set(bc)):
+        out.append(f"container {n} is new; it mounts {mounts_text(ac[n])}.")
+    for n in sorted(set(bc) - set(ac)):
+        out.append(f"container {n} was removed" + (" (it was started with --rm: stopping it removed it)"
+                                                    if _auto_remove(bc[n]) else "") + ".")
     for n in sorted(set(ac) & set(bc)):
-        if ac[n].state != bc[n].state:
-            out.append(f"container {n} is now {ac[n].state}.")
-    if focus.container and focus.container in ac:
+        old, new = bc[n], ac[n]
+        if old.id != new.id:
+            out.append(f"container {n} is a new container under the same name (id {new.short_id}, was {old.short_id}); "
+                       f"it now mounts {mounts_text(new)}"
+                       + ("." if _mount_key(old) == _mount_key(new) else f" (the old one mounted {mounts_text(old)})."))
+            continue
+        if new.state != old.state:
+            out.append(f"container {n} is now {new.state}.")
+        if _mount_key(new) != _mount_key(old):
+            out.append(f"container {n} now mounts {mounts_text(new)}.")
+    if focus.container and focus.container in ac and focus.container in bc:
         c = ac[focus.container]
-        if c.mounts and focus.container in bc and c.mounts == bc[focus.container].mounts:
+        old = bc[focus.container]
+        if c.mounts and c.id == old.id and _mount_key(c) == _mount_key(old):
             ms = ", ".join(f"{m.name or m.source} at {m.destination}" for m in c.mounts)
             out.append(f"{focus.container} still mounts {ms}.")
     if not out:
         out.append("Nothing changed on the daemon since my last answer.")
+    return out
+
+
+def _auto_remove(c: Container) -> bool:
+    return c.detail is not None and c.detail.auto_remove
+
+
+def _anonymous(c: Container) -> list:
+    return [m for m in c.mounts if m.anonymous]
+
+
+def rm_warning(state: Optional[DaemonState], name: Optional[str]) -> Optional[str]:
+    """A running container started with --rm that keeps data in anonymous
+    volumes: stopping it deletes them. None when that is not the case."""
+    c = state.container(name) if name and state is not None and state.reachable else None
+    if c is None or c.state != "running" or not _auto_remove(c) or not _anonymous(c):
+        return None
+    where = ", ".join(m.destination for m in _anonymous(c))
+    first = _anonymous(c)[0].destination
+    return (f"{c.name} was started with --rm: the moment it stops (docker stop, a crash, a reboot), Docker removes it "
+            f"and its anonymous volume at {where}, with everything in it. Copy the data out while it runs: "
+            f"docker cp {c.name}:{first} ./rescued-data")
+
+
+def vanished(before: Optional[DaemonState], after: Optional[DaemonState], name: Optional[str]) -> Optional[str]:
+    """What became of the container in focus, when it is gone or was made
+    again since the last look; None when it is still the same one (or
+    either look saw no daemon)."""
+    if not name or before is None or after is None or not (before.reachable and after.reachable):
+        return None
+    old, new = before.container(name), after.container(name)
+    if old is None or (new is not None and new.id == old.id):
+        return None
+    if new is not None:
+        return (f"{name} is a new container now, made under the same name (id {new.short_id}, was {old.short_id}); "
+                f"it mounts {mounts_text(new)}.")
+    out = f"The container {name} we were talking about is gone"
+    out += ": it was started with --rm, so stopping it removed it" if _auto_remove(old) else " (removed)"
+    anon = _anonymous(old)
+    lost = [m for m in anon if after.volume(m.name) is None]
+    kept = [m for m in anon if after.volume(m.name) is not None]
+    if lost:
+        out += (", and its anonymous volume went with it (" + ", ".join(f"{short_volume(m.name)} at {m.destination}"
+                                                                       for m in lost)
+                + "). What was in it is deleted; Docker keeps no copy")
+    if kept:
+        out += ". Its anonymous volume is still there: " + ", ".join(f"{short_volume(m.name)} (was at {m.destination})"
+                                                                    for m in kept)
+    named = [m.name for m in old.mounts if m.type == "volume" and not m.anonymous]
+    if named:
+        out += ". Its named volumes keep their data: " + ", ".join(named)
+    out += "."
+    if lost:
+        out += (" Next time, give the data a named volume so it outlives the container: "
+                f"docker run -v {name}-data:{lost[0].destination} ... {old.image}")
     return out

@@ -9,16 +9,17 @@ drive it the same way.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable, Optional
 
 from rapidfuzz import fuzz, process, utils
 
-from voldoctor import chat, commandline, engine, slash  # noqa: F401 - slash registers the commands
+from voldoctor import chat, commandline, engine, followups, recheck, slash, turns  # noqa: F401 - slash registers the commands
 from voldoctor.lab import talk as lab_talk  # registers /lab and /hint
 from voldoctor.engine import Answer
 from voldoctor.plan import ReadPlan
 from voldoctor.conversation import COMMANDS, FOLLOW_UP_CUTOFF, FOLLOW_UPS, Focus, Line, Pending, Reply
-from voldoctor.render import NOT_VOLUMES, mark, safe
+from voldoctor.render import NOT_VOLUMES, safe
 from voldoctor.rules import RuleSet
 from voldoctor.state import DaemonState
 from voldoctor.symptoms import Match
@@ -38,6 +39,7 @@ class Session:
         self.recent: dict[str, list[str]] = {"volume": [], "container": []}
         self.pending: Optional[Pending] = None
         self.last: Optional[Answer] = None
+        self.looked: Optional[Answer] = None  # the last answer that saw the daemon: what "check again" compares with
         self.last_question: Optional[tuple[str, Optional[Match]]] = None
         self.shown = 0  # how many of last.diagnoses have been shown in full
         self.state: Optional[DaemonState] = None
@@ -60,14 +62,25 @@ class Session:
         return self.state
 
     def _remember_state(self, st: Optional[DaemonState]) -> Optional[str]:
-        """Keep the newest state; say so when the daemon went away or came back."""
+        """Keep the newest state; say so when the daemon went away or came back,
+        and when the container in focus is gone or was made again."""
         before = self.state
         self.state, self.state_turn = st, self.turn
+        gone = chat.vanished(before, st, self.focus.container)
+        if gone and st.container(self.focus.container or "") is None:
+            self.focus.container = None  # nothing left to talk about there
         if st is None or before is None or before.reachable == st.reachable:
-            return None
+            return gone
         if st.reachable:
             return "The daemon answers again."
         return f"The daemon stopped answering ({safe(st.error.detail) if st.error else 'unknown reason'})."
+
+    def _look_at_focus(self) -> Optional[str]:
+        """For a reply that reads nothing else: is the container in focus still there?"""
+        if not self.focus.container or self.state is None or not self.state.reachable or self.state_turn == self.turn:
+            return None
+        src = self.sources()
+        return self._remember_state(src(ReadPlan())) if src is not None else None
 
     def names(self, kind: str) -> list[str]:
         """Volume or container names for completion and choices, recent ones first."""
@@ -124,6 +137,9 @@ class Session:
                 hint = f" Did you mean /{hit[0]}?" if hit else ""
                 return Reply().add(f"There is no /{safe(name)} command.{hint} /help lists them.")
             return cmd.run(self, arg.strip())
+        named = turns.named_container(text)
+        if named is not None:  # "my container is called web": the focus, not a symptom
+            return self._named(named)
         if self.pending is not None:
             r = self._answer_pending(text)
             if r is not None:
@@ -168,6 +184,13 @@ class Session:
             for i, c in enumerate(m.candidates, 1):
                 r.add(f"  {i}. {c.title}")
             return r.add("Answer with a number, or say it in other words.", "dim")
+        if m.symptom is None and (gone := self._look_at_focus()):
+            r = Reply().add(gone, "warning")
+            if m.candidates:
+                self.pending = Pending("symptom", text, [c.id for c in m.candidates], m.candidates)
+                r.add("If something else is wrong, is it one of these? " + "; ".join(
+                    f"{i}. {safe(c.title)}" for i, c in enumerate(m.candidates, 1)), "dim")
+            return r
         if m.symptom is None:
             if not m.candidates:
                 return Reply().add("I could not tell which volume problem that is. Paste the error exactly as "
@@ -184,9 +207,12 @@ class Session:
         cont = container or (m.entities.containers[0] if m.entities.containers else None)
         if sym.needs == "volume" and vol is None:
             vol = self.focus.volume
-        if cont is None and self.focus.container and sym.needs != "volume" and not m.entities.paths:
-            cont = self.focus.container
-        a = engine.answer(q, self.rules, src, volume=vol, container=cont, project=self.project)
+        if cont is None and self.focus.container and sym.needs != "volume" and not m.entities.paths and not q.pasted:
+            cont = self.focus.container  # a newly pasted command is the topic now, not the container before it
+        if sym.needs == "path" and not m.entities.paths and self.focus.path:  # the path we are talking about
+            text = f"{text} (data in {self.focus.path})"
+            q = engine.Question(text, q.command, m, q.cleanup)
+        a = self._pasted_first(engine.answer(q, self.rules, src, volume=vol, container=cont, project=self.project))
         note = self._remember_state(a.state)
         if a.needs == "path":
             self.pending = Pending("path", text, self.paths(), m.candidates)
@@ -210,7 +236,10 @@ class Session:
             return r.add(hint, "dim")
         self.pending = None
         self.last, self.last_question, self.shown = a, (text, m), 0
+        self.looked = a if a.state is not None and a.state.reachable else None
         self._use("volume", vol if vol else None)
+        if cont and a.state is not None and a.state.reachable and a.state.container(cont) is None:
+            cont = None  # not on this daemon (or gone): not a focus
         if a.entities.containers or cont:
             self._use("container", cont or a.entities.containers[0])
         if a.entities.paths:
@@ -221,29 +250,43 @@ class Session:
             if cname:
                 self._use("container", cname)
         self.shown = min(1, len(a.diagnoses))
-        return chat.present(a, self.unicode, note, restate)
+        r = chat.present(a, self.unicode, note, restate)
+        warn = chat.rm_warning(a.state, self.focus.container)
+        if warn and not (a.diagnoses and "container.auto_remove" in a.diagnoses[0].evidence):  # a rule said it first
+            r.add(warn, "warning")
+        return r
 
     def _present_command(self, q: "engine.Question", src) -> Reply:
         """A pasted docker command with no symptom words: check it before it runs."""
         text, m = q.text, q.match
-        a = engine.answer(q, self.rules, src, project=self.project)
+        a = self._pasted_first(engine.answer(q, self.rules, src, project=self.project))
         note = self._remember_state(a.state)
         self.pending = None
         self.last, self.last_question, self.shown = a, (text, m), 0
+        self.looked = a if a.state is not None and a.state.reachable else None
         if a.command is not None and not a.command.ok:
             err = a.command.error or "unknown reason"
             return Reply().add(safe(err if err.startswith("I could not") else f"I could not read that command: {err}") + ".")
         for v in a.entities.volumes[:1]:
             self._use("volume", v)
+        if a.command is not None and a.command.kind in ("run", "create"):
+            self.focus.container = None  # the container before it is no longer the topic
         self.shown = min(1, len(a.diagnoses))
         return chat.present(a, self.unicode, note)
+
+    def _pasted_first(self, a: Answer) -> Answer:
+        """What is found in a pasted command leads; what is found elsewhere on the daemon follows."""
+        if a.command is None or not a.command.ok:
+            return a
+        theirs = [d for d in a.diagnoses if getattr(self.rules.rules.get(d.rule), "scope", "") not in ("command", "spec")]
+        return dataclasses.replace(a, diagnoses=tuple(d for d in a.diagnoses if d not in theirs) + tuple(theirs))
 
     def _answer_pending(self, text: str) -> Optional[Reply]:
         p = self.pending
         assert p is not None
         choice = None
-        if text.isascii() and text.isdigit() and len(text) <= 3:  # '¹' is a digit to isdigit(), not to int()
-            i = int(text)
+        i = turns.pick(text, len(p.options)) if p.options else None  # "2", "the first one i think", "last"
+        if i is not None:
             if 1 <= i <= len(p.options):
                 choice = p.options[i - 1]
             else:
@@ -280,88 +323,42 @@ class Session:
             return self._ask(p.text, prior=prior, volume=name, restate=False)
         return self._ask(p.text, prior=prior, container=name, restate=False)
 
+    def _named(self, name: str) -> Reply:
+        """The learner named their container: it becomes the focus (when the
+        daemon has it) and the topic stays what it was, looked at there."""
+        p = self.pending
+        if p is not None and p.kind == "container":
+            self.pending = None
+            return self._ask(p.text, prior=engine.match_question(p.text, self.rules), container=name, restate=False)
+        st = self.read_state()
+        r = Reply()
+        if st is None or not st.reachable:
+            self._use("container", name)
+            return r.add(f"OK, container {safe(name)}. I cannot see the daemon right now, so I could not check "
+                         "that it exists.")
+        if st.container(name) is None:
+            near = process.extractOne(name, [c.name for c in st.containers], scorer=fuzz.ratio, score_cutoff=60)
+            r.add(f"There is no container named {safe(name)} on this daemon" + (f"; did you mean {safe(near[0])}?"
+                                                                                if near else "."))
+            return r.add("/containers lists them, stopped ones too.", "dim")
+        self._use("container", name)
+        topic = self.last_question
+        sym = self.rules.symptoms.get(topic[1].symptom.id) if topic and topic[1] and topic[1].symptom else None
+        if sym is None or sym.needs == "volume":
+            return r.add(f"OK, container {safe(name)}. Tell me what goes wrong with it.")
+        r.add(f"OK, container {safe(name)}. {safe(sym.title)}, looked at there:")
+        return Reply([*r.lines, *self._ask(topic[0], prior=topic[1], container=name, restate=False).lines])
+
     # ------------------------------------------------------------ presenting
 
     def _why(self) -> Reply:
-        a = self.last
-        r = Reply()
-        if a is None or not a.diagnoses:
-            sym = self.rules.symptoms.get(a.match.symptom.id) if a and a.match.symptom else None
-            if sym is None:
-                return r.add("There is nothing to explain yet: tell me what went wrong.")
-            r.add(f"I found no cause for '{safe(sym.title)}' in the daemon's state, so here is the general picture:")
-            for x in sym.advice:
-                r.add(f"  - {safe(x)}")
-            return r.add(f"(Module: {safe(sym.source)})", "dim")
-        d = a.diagnoses[max(0, self.shown - 1)]
-        r.add(safe(d.why) if d.why else safe(d.message))
-        ev = ", ".join(f"{k} = {engine.show(v)}" for k, v in d.evidence.items())
-        r.add(f"What I saw: {safe(ev)}", "dim")
-        return r.add(f"(Module: {safe(d.source)})", "dim")
+        return followups.why(self)
 
     def _fix(self) -> Reply:
-        a = self.last
-        r = Reply()
-        if a is None or not a.diagnoses:
-            return r.add("I have no fix to give yet: I did not find a cause. Try \"check again\" or describe it differently.")
-        d = a.diagnoses[max(0, self.shown - 1)]
-        r.add(f"For '{safe(d.title)}':")
-        for x in d.fix:
-            r.add(f"  {safe(x)}", "cmd")
-        return r
+        return followups.fix(self)
 
     def _else(self) -> Reply:
-        a = self.last
-        r = Reply()
-        if a is None:
-            return r.add("Tell me what went wrong first.")
-        if self.shown < len(a.diagnoses):
-            d = a.diagnoses[self.shown]
-            self.shown += 1
-            chat.show_diagnosis(r, d, self.unicode)
-            return r
-        # no more causes for this symptom: the next candidate symptom
-        others = [c for c in a.match.candidates if not a.match.symptom or c.id != a.match.symptom.id]
-        if others and self.last_question:
-            text = self.last_question[0]
-            c = others[0]
-            prior = Match(c, tuple(others[1:]), a.match.entities, "chosen")
-            r2 = self._ask(text, prior=prior)
-            return Reply([Line(f"Another reading of what you said: {safe(c.title)}.", "title"), *r2.lines])
-        return r.add("That is all I found. If it is still broken, paste the exact error message, "
-                     "or the docker run line you used.")
+        return followups.other(self)
 
     def _recheck(self) -> Reply:
-        if self.last_question is None or self.last is None:
-            return Reply().add("Tell me what went wrong first.")
-        text, m = self.last_question
-        before = self.last
-        vol = self.focus.volume
-        cont = self.focus.container
-        sym = self.rules.symptoms[m.symptom.id] if m and m.symptom else None
-        if sym is not None and sym.needs == "volume":
-            cont = None
-        after = engine.answer(text, self.rules, self.sources(), volume=vol, container=cont, prior=m, project=self.project)
-        note = self._remember_state(after.state)
-        r = Reply()
-        if note:
-            r.add(note, "warning")
-        r.add("I looked again.")
-        for line in chat.state_changes(before.state, after.state, self.focus):
-            r.add(f"  {safe(line)}")
-        key = lambda d: (d.rule, d.subject)  # noqa: E731
-        old = {key(d): d for d in before.diagnoses}
-        new = {key(d): d for d in after.diagnoses}
-        fixed = [d for k, d in old.items() if k not in new]
-        still = [d for k, d in new.items() if k in old]
-        fresh = [d for k, d in new.items() if k not in old]
-        for d in fixed:
-            r.add(f"{mark('info', self.unicode)} Fixed: {safe(d.title)} ({safe(d.subject)}).", "info")
-        for d in still:
-            r.add(f"{mark(d.severity, self.unicode)} Still there: {safe(d.title)} ({safe(d.subject)}).", d.severity)
-        for d in fresh:
-            chat.show_diagnosis(r, d, self.unicode)
-        if not after.diagnoses and not after.daemon_down:
-            r.add("Everything I check for this problem looks right now.")
-        self.last, self.shown = after, min(1, len(after.diagnoses))
-        return r
+        return recheck.run(self)

@@ -130,7 +130,7 @@ def _report(s: Session, arg: str) -> Reply:
 
 @command("reset", "", "forget the conversation so far")
 def _reset(s: Session, arg: str) -> Reply:
-    s.focus, s.pending, s.last, s.last_question = Focus(), None, None, None
+    s.focus, s.pending, s.last, s.last_question, s.looked = Focus(), None, None, None, None
     s.recent = {"volume": [], "container": []}
     return Reply().add("Starting afresh.")
 

@@ -12,6 +12,7 @@ from typing import Optional
 from voldoctor import hostfs
 from voldoctor.check.model import STALE_AFTER, Context, Result, check
 from voldoctor.daemon_facts import probe_name, provably_ours
+from voldoctor.facts.common import near_misses, volume_about
 
 GIB = 1024 ** 3
 
@@ -136,13 +137,42 @@ def _leftovers(ctx: Context) -> Result:
     own = [f"container {c.name}" for c in ours] + [f"volume {v.name}" for v in st.volumes
                                                   if provably_ours(v.name, v.labels)]
     if own:
-        return Result("pass", ("found " + ", ".join(found) + "; " if found else "")
-                      + "voldoctor's own scratch objects from an interrupted run: " + ", ".join(own)
-                      + " (the scratch-volume check removes them)")
-    if not found:
-        return Result("pass", "none: a clean start")
-    return Result("pass", "found " + ", ".join(found) + " (fine if you are continuing; "
-                  f"docker volume inspect {shlex.quote(ctx.profile.volume)} shows when it was made)")
+        msg = (("found " + ", ".join(found) + "; " if found else "")
+               + "voldoctor's own scratch objects from an interrupted run: " + ", ".join(own)
+               + " (the scratch-volume check removes them)")
+    elif not found:
+        msg = "none: a clean start"
+    else:
+        msg = ("found " + ", ".join(found) + " (fine if you are continuing; "
+               f"docker volume inspect {shlex.quote(ctx.profile.volume)} shows when it was made)")
+    near = _near_miss_volumes(ctx)
+    if near is None:
+        return Result("pass", msg)
+    return Result("warn", f"{near[0]}; {msg}", near[1])
+
+
+def _near_miss_volumes(ctx: Context) -> Optional[tuple[str, list[str]]]:
+    """A volume whose name is a slip of the lab's (my_data beside my-data):
+    what each holds, and how to look inside both."""
+    st = ctx.state
+    want = ctx.profile.volume
+    others = [n for n in near_misses(want, [v.name for v in st.volumes]) if not provably_ours(n, {})]
+    if not others:
+        return None
+    have = st.volume(want) is not None
+    about = [f"{want}: {volume_about(st, want, users=True)}" if have else f"the lab's {want} does not exist"]
+    about += [f"{n}: {volume_about(st, n, users=True)}" for n in others]
+    msg = (f"volume {', '.join(others)} {'is' if len(others) == 1 else 'are'} a near miss of the lab's {want}, "
+           "and Docker treats every spelling as its own volume: data written to one is not in the other ("
+           + "; ".join(about) + ")")
+    names = ([want] if have else []) + others
+    mounts = " ".join(f"-v {shlex.quote(n + ':/v' + str(i))}:ro" for i, n in enumerate(names, 1))
+    folders = " ".join(f"/v{i}" for i in range(1, len(names) + 1))
+    fix = [f"See what each holds: docker run --rm {mounts} busybox ls -la {folders}",
+           f"When they were made and where they live: docker volume inspect {' '.join(shlex.quote(n) for n in names)}",
+           f"Keep using the lab's name, {want}, in every -v; remove the other only once you are sure it holds "
+           "nothing you need"]
+    return msg, fix
 
 
 def _roundtrip_image(ctx: Context) -> tuple[Optional[str], str]:

@@ -1,0 +1,61 @@
+"""Small readings of what a learner types in a conversation, apart from
+symptoms: a pick from a numbered list said in words ("the first one i
+think", "the 2nd", "number 1"), and a container named in passing ("my
+container is called web"). Pure functions over text."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+_ORDINALS = {
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+    "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+}
+# Words that go around a pick without changing it.
+_AROUND = {
+    "the", "number", "no", "nr", "num", "option", "choice", "item", "it", "its", "it's", "is", "i", "think", "guess",
+    "believe", "maybe", "probably", "perhaps", "please", "pick", "take", "choose", "that", "this", "ok", "okay",
+    "yes", "yeah", "um", "uh", "hmm", "id", "i'd", "say", "go", "with", "im", "i'm", "pretty", "sure", "one",
+    "thats", "that's", "answer", "should", "be", "would", "then", "oh", "well", "#",
+}
+_WORD = re.compile(r"[a-z0-9']+|#")
+
+
+def pick(text: str, count: int) -> Optional[int]:
+    """The number a short answer picks from a list of `count` (1-based), or
+    None when the text is not such an answer. The number may be out of
+    range: the caller says so. Only plain ASCII digits count."""
+    words = _WORD.findall(text.lower())
+    if not words or len(words) > 8 or not text.isascii():
+        return None
+    picks: list[int] = []
+    for w in words:
+        if w.isdigit() and len(w) <= 3:
+            picks.append(int(w))
+        elif w == "last":
+            picks.append(count)
+        elif w in _ORDINALS:
+            picks.append(_ORDINALS[w])
+        elif w not in _AROUND:
+            return None  # a word that is no part of a pick: a new message
+    if not picks and "one" in words:
+        picks = [1]  # "one", "that one": the only or first
+    return picks[0] if len(set(picks)) == 1 else None
+
+
+_NAME = r"[\"'`]?([A-Za-z0-9][A-Za-z0-9_.-]*)[\"'`]?"
+_CALLED = re.compile(
+    r"^\s*(?:(?:my|the|our|this)\s+container(?:'s\s+name\s+is|\s+name\s+is|\s+is\s+(?:called|named)|\s+called)"
+    r"|(?:it|she|he)(?:'s|s|\s+is)\s+(?:called|named)|its\s+name\s+is|it'?s\s+name\s+is)\s+"
+    + _NAME + r"\s*[.!]*\s*$",
+    re.IGNORECASE,
+)
+
+
+def named_container(text: str) -> Optional[str]:
+    """The name in "my container is called web", "the container is named web",
+    "it's called web"; None for anything else."""
+    m = _CALLED.match(text)
+    return m.group(1).rstrip(".") or None if m else None

@@ -2,9 +2,14 @@
 """Symptom accuracy on labelled real text: the shipped matcher, side by side with a
 TF-IDF + logistic-regression baseline and the earlier phrase matcher.
 
-Usage: python bench/accuracy.py [FILE.jsonl ...] [--misses] [--startup] [--base-src DIR] [--no-baseline]
-Default files: the frozen test split (tests/data/corpus-test.jsonl), then the train split.
-The baseline needs scikit-learn (the `train` extra); without it that column is left out.
+Usage: python bench/accuracy.py [FILE.jsonl ...] [--cv] [--misses] [--startup] [--base-src DIR] [--no-baseline]
+Default files: the frozen test split (tests/data/corpus-test.jsonl), the later held-out set
+(tests/data/corpus-later.jsonl: test-side rows that arrived after the freeze, never tuned on),
+then the train split. --cv adds cross-validated figures over the train split's threads (the
+same 5 folds as scripts/train_matcher.py: each fold's rows matched by a model, and a baseline,
+trained on the other folds; the learned model keeps the shipped model's settings and thresholds,
+which were themselves chosen on these folds). The baseline and --cv need scikit-learn (the
+`train` extra); without it the baseline column is left out.
 
 Per file: top-1 (the first-ranked symptom, answered or offered as choice 1), top-3,
 confidently wrong (a symptom answered with confidence that is not the label, as a share of
@@ -18,6 +23,7 @@ forgotten before each). --startup also times `python -m voldoctor diagnose --off
 from __future__ import annotations
 
 import collections
+import importlib.util
 import json
 import os
 import signal
@@ -36,6 +42,8 @@ from voldoctor.symptoms import Candidate, Match, match, phrase_match  # noqa: E4
 DATA = ROOT / "tests" / "data"
 TEST = DATA / "corpus-test.jsonl"
 TRAIN = DATA / "corpus-train.jsonl"
+LATER = DATA / "corpus-later.jsonl"
+LABELS = {TEST: "frozen test split", LATER: "later held-out", TRAIN: "train split"}
 
 
 def read(path: Path) -> list[dict]:
@@ -134,6 +142,34 @@ def startup(srcs: list[Path], runs: int = 10) -> list[tuple[float, float]]:
     return [(statistics.median(w), statistics.median(c)) for w, c in zip(walls, cpus)]
 
 
+def cross_validated(symptoms, known, mdl, baseline: bool) -> dict[str, list[Match]]:
+    """Per matcher, a Match for every train row (in file order), each from a model
+    that never saw the row's thread."""
+    spec = importlib.util.spec_from_file_location("train_matcher", ROOT / "scripts" / "train_matcher.py")
+    tm = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tm)
+    rows = [r for r in read(TRAIN) if r["category"] in known]
+    classes = sorted(symptoms) + ["other"]
+    extra = tm.catalogue_rows(symptoms)
+    keep = {w for r in extra for w in learned.features(r["text"])[0]}
+    meta = mdl.meta
+    out: dict[str, list] = {"learned": [None] * len(rows)}
+    if baseline:
+        out[Baseline.name] = [None] * len(rows)
+    for k in range(tm.FOLDS):
+        fit_rows = [r for r in rows if tm.fold_of(r["thread"]) != k]
+        held = [i for i, r in enumerate(rows) if tm.fold_of(r["thread"]) == k]
+        m = learned.Model(*tm.fit(fit_rows + extra, classes, keep, meta["C"], meta.get("class_weight"),
+                                  threshold=mdl.threshold, margin=mdl.margin, min_candidate=mdl.min_candidate,
+                                  nothing_below=mdl.nothing_below, other_threshold=mdl.other_threshold))
+        base = Baseline(fit_rows, symptoms) if baseline else None
+        for i in held:
+            out["learned"][i] = match(rows[i]["text"], symptoms, model=m)
+            if base:
+                out[Baseline.name][i] = base(rows[i]["text"])
+    return out
+
+
 def main(argv: list[str]) -> None:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet when piped into head
     flags = {a for a in argv if a.startswith("-")}
@@ -142,7 +178,7 @@ def main(argv: list[str]) -> None:
     if "--base-src" in argv:
         base_src = Path(argv[argv.index("--base-src") + 1])
         args.remove(str(base_src))
-    files = [Path(a) for a in args] or [TEST, TRAIN]
+    files = [Path(a) for a in args] or [f for f in (TEST, LATER, TRAIN) if f.exists()]
     symptoms = rules.load().symptoms
     known = set(symptoms) | {"other"}
 
@@ -165,18 +201,32 @@ def main(argv: list[str]) -> None:
             print("(no scikit-learn: the baseline is left out; pip install '.[train]')")
     matchers.append(("phrase (old)", lambda t: phrase_match(t, symptoms)))
 
-    for f in files:
+    runs = [(f, None) for f in files]
+    if "--cv" in flags:
+        runs.append((TRAIN, cross_validated(symptoms, known, mdl, len(matchers) > 2)))
+    for f, cv in runs:
         rows = [r for r in read(f) if r["category"] in known]
-        note = " (the model was trained on these rows)" if f.resolve() == TRAIN.resolve() else ""
-        print(f"\n== {f.relative_to(ROOT) if f.is_relative_to(ROOT) else f}: {len(rows)} rows{note}")
+        label = next((v for k, v in LABELS.items() if f.resolve() == k.resolve()), "")
+        note = " (the model was trained on these rows)" if f.resolve() == TRAIN.resolve() and cv is None else ""
+        if cv is not None:
+            label, note = "train split, cross-validated over threads", ""
+        print(f"\n== {label + ': ' if label else ''}{f.relative_to(ROOT) if f.is_relative_to(ROOT) else f}: "
+              f"{len(rows)} rows{note}")
         results = []
         for name, fn in matchers:
+            if cv is not None:
+                if name not in cv:
+                    continue
+                it = iter(cv[name])
+                results.append((name, *evaluate(lambda t: next(it), rows)))
+                continue
             reset = mdl.forget if name == "learned" else None
             results.append((name, *evaluate(fn, rows, 3, reset)))
         print(f"{'':<14}" + "".join(f"{name:>14}" for name, *_ in results))
         for key, label, fmt in (("top1", "top-1", "{:.1%}"), ("top3", "top-3", "{:.1%}"),
                                 ("wrong", "sure, wrong", "{:.1%}"), ("wrong_of_sure", " of sure", "{:.1%}"),
-                                ("abstain", "abstains", "{:.1%}"), ("rate", "texts/s", "{:,.0f}")):
+                                ("abstain", "abstains", "{:.1%}"),
+                                *((("rate", "texts/s", "{:,.0f}"),) if cv is None else ())):
             print(f"{label:<14}" + "".join(f"{fmt.format(res[key]):>14}" for _, res, *_ in results))
         print(f"\n{'top-1 / sure-wrong':<24} {'n':>4}" + "".join(f"{name:>16}" for name, *_ in results))
         for sid in sorted(results[0][2]):

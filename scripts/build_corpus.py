@@ -2,16 +2,24 @@
 """Merge the labelled real texts into tests/data/corpus.jsonl and split them.
 
 Sources (read in this order; a later near-duplicate of an earlier row is dropped):
-  /work/corpus/*.jsonl (sorted by name; new files are picked up on a re-run)
+  the collection files the frozen test split was built from (FROZEN_SOURCES, in their order)
   /work/shared/eval/symptoms-dev.jsonl
   tests/data/phrasings.jsonl
+  any other /work/corpus/*.jsonl (arrived after the freeze; sorted by name)
 Other files can be given with --source FILE (repeatable) instead.
+Reading the files of the freeze first means a new row never displaces an earlier one:
+it is dropped when it near-duplicates a row already kept.
 
 Split: by thread. The thread key is the source_url, normalised (a GitHub issue or
 pull request and its comments are one thread, a Stack Exchange question and its
-answers are one thread, a forum topic is one thread). A row is in the test split when
+answers are one thread, a forum topic is one thread). A thread is on the test side when
 sha256(thread key) mod 100 < 30. The rule depends only on the key, so adding rows
-never moves a thread from one split to the other.
+never moves a thread from one side to the other.
+
+The test split is frozen: tests/data/corpus-test.jsonl is read, never grown or shrunk.
+A test-side row that is not in it (it arrived after the freeze) goes to
+tests/data/corpus-later.jsonl, a second held-out set; train-side rows go to train.
+If the sources no longer give every frozen test row, the script stops.
 
 Usage: python scripts/build_corpus.py [--source FILE ...] [--check]
 --check exits 1 if the written files would change (for CI).
@@ -32,8 +40,14 @@ from rapidfuzz import fuzz, process
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "data"
-DEFAULT_SOURCES = [*sorted(Path("/work/corpus").glob("*.jsonl")), Path("/work/shared/eval/symptoms-dev.jsonl"),
-                   ROOT / "tests" / "data" / "phrasings.jsonl"]
+COLLECTION = Path("/work/corpus")
+# the collection files the frozen test split was built from, in the order they were read then
+FROZEN_SOURCES = [COLLECTION / f"{n}.jsonl" for n in ("apps", "desktop", "moby", "qa", "thin")]
+DEFAULT_SOURCES = [*FROZEN_SOURCES, Path("/work/shared/eval/symptoms-dev.jsonl"),
+                   ROOT / "tests" / "data" / "phrasings.jsonl",
+                   *sorted(p for p in COLLECTION.glob("*.jsonl") if p not in FROZEN_SOURCES)]
+FROZEN_TEST = OUT / "corpus-test.jsonl"
+SPLITS = ("train", "test", "later")
 TEST_PERCENT = 30
 NEAR = 92  # token_set_ratio at or above this (for texts of similar length) is a near-duplicate
 MAX_CHARS = 600
@@ -169,14 +183,23 @@ def main(argv=None) -> int:
     labels = set(rules.load().symptoms) | {"other"}
     rows, stats = load(args.source or DEFAULT_SOURCES, labels)
     rows, dropped, disagree = dedupe(rows)
+    frozen = FROZEN_TEST.read_text(encoding="utf-8") if FROZEN_TEST.exists() else None
+    pinned = {json.loads(l)["text"] for l in (frozen or "").splitlines() if l.strip()}
     for r in rows:
         r["thread"] = thread_key(r["source_url"])
-        r["split"] = "test" if in_test(r["thread"]) else "train"
+        if not in_test(r["thread"]):
+            r["split"] = "train"
+        else:  # test side: in the frozen test split if it was there, else held out for later
+            r["split"] = "test" if frozen is None or r["text"] in pinned else "later"
     files = {
         "corpus.jsonl": dump(rows),
-        "corpus-train.jsonl": dump([r for r in rows if r["split"] == "train"]),
-        "corpus-test.jsonl": dump([r for r in rows if r["split"] == "test"]),
+        **{f"corpus-{s}.jsonl": dump([r for r in rows if r["split"] == s]) for s in SPLITS},
     }
+    if frozen is not None and files["corpus-test.jsonl"] != frozen:
+        got = {r["text"] for r in rows if r["split"] == "test"}
+        print(f"the frozen test split would change ({len(pinned - got)} of its rows missing, or their order or "
+              f"fields changed); it is never rewritten: restore the sources it was built from", file=sys.stderr)
+        return 2
     changed = [n for n, s in files.items() if not (OUT / n).exists() or (OUT / n).read_text(encoding="utf-8") != s]
     if args.check:
         print("up to date" if not changed else "would change: " + ", ".join(changed))
@@ -184,11 +207,11 @@ def main(argv=None) -> int:
     for n, s in files.items():
         (OUT / n).write_text(s, encoding="utf-8")
     threads = {r["thread"] for r in rows}
-    test = [r for r in rows if r["split"] == "test"]
     print(f"read {stats['read']} rows; skipped {stats['no_url']} without source_url, {stats['bad_label']} with an "
           f"unknown label, {stats['empty']} empty, {stats['unreadable']} unreadable; dropped {dropped} duplicates ({disagree} of them with another label)")
-    print(f"kept {len(rows)} rows from {len(threads)} threads: train {len(rows) - len(test)}, test {len(test)} "
-          f"({len({r['thread'] for r in test})} threads)")
+    print(f"kept {len(rows)} rows from {len(threads)} threads: " + ", ".join(
+        f"{s} {sum(r['split'] == s for r in rows)} ({len({r['thread'] for r in rows if r['split'] == s})} threads)"
+        for s in SPLITS))
     print()
     print(table(rows))
     return 0
@@ -196,12 +219,12 @@ def main(argv=None) -> int:
 
 def table(rows: list[dict]) -> str:
     """Rows per label and split, as a markdown table."""
-    out = ["| label | train | test |", "|---|---:|---:|"]
+    out = ["| label | " + " | ".join(SPLITS) + " |", "|---|" + "---:|" * len(SPLITS)]
     for cat in sorted({r["category"] for r in rows}):
-        n = [sum(r["category"] == cat and r["split"] == s for r in rows) for s in ("train", "test")]
-        out.append(f"| `{cat}` | {n[0]} | {n[1]} |")
-    n = [sum(r["split"] == s for r in rows) for s in ("train", "test")]
-    out.append(f"| all ({len(rows)} rows, {len({r['thread'] for r in rows})} threads) | {n[0]} | {n[1]} |")
+        n = [sum(r["category"] == cat and r["split"] == s for r in rows) for s in SPLITS]
+        out.append(f"| `{cat}` | " + " | ".join(map(str, n)) + " |")
+    n = [sum(r["split"] == s for r in rows) for s in SPLITS]
+    out.append(f"| all ({len(rows)} rows, {len({r['thread'] for r in rows})} threads) | " + " | ".join(map(str, n)) + " |")
     return "\n".join(out)
 
 

@@ -18,6 +18,8 @@ DECLARED = [
          "permission-denied, timeout, tls, ssh, bad-endpoint, config-corrupt, not-docker, too-large, other"),
     Fact("daemon.error_detail", "str", "the low-level reason, as the transport gave it"),
     Fact("daemon.endpoint", "str", "the endpoint voldoctor tried"),
+    Fact("daemon.endpoint_origin", "str", "where that endpoint came from: --host, DOCKER_HOST, DOCKER_CONTEXT, "
+         "config (the current docker context) or default"),
     Fact("daemon.socket_path", "str", "the unix socket path, for a unix endpoint"),
     Fact("daemon.socket_group", "str", "the group that owns the socket, when visible"),
     Fact("daemon.local_user", "str", "the user running voldoctor"),
@@ -77,6 +79,7 @@ def produce(state: DaemonState, q: Query) -> dict:
         "daemon.error": state.error.kind if state.error else None,
         "daemon.error_detail": state.error.detail if state.error else None,
         "daemon.endpoint": ep.url,
+        "daemon.endpoint_origin": ep.origin,
         "daemon.socket_path": ep.socket_path,
         "daemon.socket_group": ep.socket_group,
         "daemon.local_user": state.local_user or None,

@@ -109,6 +109,17 @@ def _anon_recreated(image: str, command: tuple, user: Optional[str] = None) -> C
     return build
 
 
+def _rm_anon(image: str, command: tuple, user: Optional[str] = None) -> Callable:
+    def build(lab):
+        cid = lab.container("vdt-rmanon", image=image, command=command, volumes=["/app/data"], user=user,
+                            auto_remove=True)
+        ex = lab.api.exec_create(cid, ["sh", "-c", "echo hi > /app/data/notes.txt"], user="0")
+        lab.api.exec_start(ex["Id"])
+        assert lab.api.exec_inspect(ex["Id"])["ExitCode"] == 0
+        lab.volumes.append(lab.api.inspect_container(cid)["Mounts"][0]["Name"])
+    return build
+
+
 def _readonly(lab):
     lab.volume("vdt-rovol")
     lab.container("vdt-reader", binds=["vdt-rovol:/data:ro"])
@@ -215,6 +226,14 @@ SCENARIOS = [
     Scenario("anonymous-recreated-user", _anon_recreated("vdt-busybox-vol:latest", ("sleep", "600"), user="1000"),
              ("lost my data when I removed the container", "--container", "vdt-anon2"), "anonymous-volume-left-behind",
              (), {}, verify=True, goal=file_at("vdt-anon2", "/app/data")),
+    Scenario("rm-running-anonymous", _rm_anon("vdt-busybox:latest", ("sleep", "600")),
+             ("lost my data when I removed the container", "--container", "vdt-rmanon"),
+             "auto-remove-anonymous-volume", ("anonymous-volume",), {"mount.anonymous": True}, verify=True,
+             goal=file_at("vdt-rmanon", "/app/data")),
+    Scenario("rm-running-anonymous-user", _rm_anon("vdt-busybox-vol:latest", ("sleep", "600"), user="1000"),
+             ("lost my data when I removed the container", "--container", "vdt-rmanon"),
+             "auto-remove-anonymous-volume", ("anonymous-volume",), {}, verify=True,
+             goal=file_at("vdt-rmanon", "/app/data")),
     Scenario("volume-typo", _typo, ("volume not found", "--volume", "my_data"), "volume-name-typo",
              evidence={"volume.name": "my_data", "volume.near_miss": "my-data"}, verify=True),
     Scenario("volume-missing", _missing, ("Error response from daemon: get pgdata: no such volume",),

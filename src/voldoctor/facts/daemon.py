@@ -8,7 +8,7 @@ from typing import Optional
 from rapidfuzz import fuzz, process
 
 from voldoctor.facts.base import Fact
-from voldoctor.facts.common import Query, _normal_image, _size, age, image_of
+from voldoctor.facts.common import Query, _normal_image, _size, age, holds_data, image_of
 from voldoctor.state import DaemonState
 
 SUBJECT = "daemon"
@@ -29,6 +29,7 @@ DECLARED = [
     Fact("daemon.free_mb", "int", "free space where the daemon keeps its data, in MiB, when known"),
     Fact("daemon.dangling", "str", "volumes no container uses, largest first, with size and age", "df"),
     Fact("daemon.dangling_count", "int", "how many volumes no container uses", "df"),
+    Fact("daemon.dangling_first", "str", "the full name of the largest of them", "df"),
     Fact("daemon.desktop", "bool", "the daemon is Docker Desktop"),
     Fact("daemon.helper_image", "str", "a local image with a shell, for throwaway helper containers", "images"),
     Fact("query.path", "str", "the data path the learner named"),
@@ -57,9 +58,9 @@ def dangling(state: DaemonState) -> list[tuple[str, Optional[int], str]]:
     """Volumes no container (running or stopped) uses: name, size, age; largest first."""
     used = state.volume_users()
     sizes = state.volume_sizes or {}
-    # Only those that can hold the learner's data: an empty one (0 bytes) is no lead.
+    # Only those that can hold the learner's data: an empty one (0 bytes, or an empty folder) is no lead.
     rows = [(v.name, sizes.get(v.name), age(v.created_at, state.collected_at)) for v in state.volumes
-            if v.name not in used and sizes.get(v.name) != 0]
+            if v.name not in used and holds_data(state, v.name) is not False]
     return sorted(rows, key=lambda r: -(r[1] or 0))
 
 
@@ -102,6 +103,7 @@ def produce(state: DaemonState, q: Query) -> dict:
         "daemon.dangling": ("; ".join(f"{short_name(n)} ({_size(sz)}, {age})" for n, sz, age in dang[:8])
                             + (f"; and {len(dang) - 8} more" if len(dang) > 8 else "")) or None,
         "daemon.dangling_count": len(dang),
+        "daemon.dangling_first": dang[0][0] if dang else None,
         "daemon.desktop": state.info.desktop,
         "daemon.helper_image": helper_image(state.images) if state.images is not None else None,
     })

@@ -38,6 +38,15 @@ def file_at(container: str, path: str, name: str = "notes.txt") -> Callable:
     return goal
 
 
+def volume_at(container: str, path: str, name: Optional[str] = None) -> Callable:
+    """A named volume (this one, when given) is now mounted at the path."""
+    def goal(lab) -> bool:
+        ms = lab.api.inspect_container(container)["Mounts"]
+        return any(m["Destination"] == path and m["Type"] == "volume" and (name is None or m["Name"] == name)
+                   for m in ms)
+    return goal
+
+
 def can_write(container: str, path: str) -> Callable:
     """The container's own user can now write at the path."""
     def goal(lab) -> bool:
@@ -130,8 +139,21 @@ def _path(lab):
     lab.container("vdt-web", binds=["my-data:/app/date"])
 
 
+def _path_stopped(lab):
+    lab.volume("my-data")
+    lab.container("vdt-web", image="vdt-busybox-entry:latest", command=("600",), binds=["my-data:/app/date"],
+                  start=False)
+
+
 def _novolume(lab):
     lab.container("vdt-bare")
+
+
+def _novolume_removed_before(lab):
+    # an earlier container of the same name was removed; the new one, stopped, still has no volume
+    lab.run("vdt-bare", command=("sh", "-c", "mkdir -p /app/data && echo hi > /app/data/notes.txt"))
+    lab.api.remove_container(lab.containers.pop())
+    lab.container("vdt-bare", image="vdt-busybox-user:latest", start=False)
 
 
 def _anonymous(lab):
@@ -153,6 +175,11 @@ def _run_typo(lab):
 
 def _bind_root(lab):
     lab.container("vdt-binder", user="1000", binds=[f"{lab.tmp}/made-by-docker:/srv/data"])
+
+
+def _bind_root_entry(lab):
+    lab.container("vdt-binder", image="vdt-busybox-entry:latest", command=("600",), user="1000",
+                  binds=[f"{lab.tmp}/made-by-docker2:/srv/data"])
 
 
 def _hides(lab):
@@ -247,9 +274,18 @@ SCENARIOS = [
     Scenario("read-only", _readonly, ("touch: /data/x: Read-only file system",), "mounted-read-only",
              ("uid-mismatch",), {"mount.rw": False}, verify=True, goal=can_write("vdt-reader", "/data")),
     Scenario("path-mismatch", _path, ("data in /app/data is gone after docker rm",), "mount-path-mismatch",
-             (), {"path.wanted": "/app/data", "path.nearest_destination": "/app/date"}),
-    Scenario("no-volume", _novolume, ("my data is gone after i removed the container", "--container", "vdt-bare"),
-             "container-without-volume", (), {"container.mount_count": 0}),
+             (), {"path.wanted": "/app/data", "path.nearest_destination": "/app/date"}, verify=True,
+             goal=volume_at("vdt-web", "/app/data", "my-data")),
+    Scenario("path-mismatch-stopped-entrypoint", _path_stopped, ("data in /app/data is gone after docker rm",),
+             "mount-path-mismatch", (), {"path.nearest_destination": "/app/date"}, verify=True,
+             goal=volume_at("vdt-web", "/app/data", "my-data")),
+    Scenario("no-volume", _novolume, ("my data in /app/data is gone after i removed the container", "--container",
+                                      "vdt-bare"), "container-without-volume", (), {"container.mount_count": 0},
+             verify=True, goal=volume_at("vdt-bare", "/app/data")),
+    Scenario("no-volume-removed-before", _novolume_removed_before,
+             ("my data in /app/data is gone after i removed the container", "--container", "vdt-bare"),
+             "container-without-volume", (), {"container.mount_count": 0}, verify=True,
+             goal=volume_at("vdt-bare", "/app/data")),
     Scenario("anonymous", _anonymous, ("lost my data when I removed the container", "--container", "vdt-anon"),
              "anonymous-volume", ("container-without-volume",), {"path.covered_by": "anonymous"}, verify=True),
     Scenario("in-use", _inuse, ("docker volume rm vdt-held says volume is in use",), "volume-in-use",
@@ -269,7 +305,11 @@ SCENARIOS = [
     Scenario("bind-source-missing", _invalid, ("docker run -v /nonexistent-vdt/site:/srv vdt-busybox:latest",),
              "bind-source-missing", (), {"spec.source": "/nonexistent-vdt/site"}),
     Scenario("bind-created-as-root", _bind_root, ("permission denied", "--container", "vdt-binder"),
-             "bind-created-as-root", ("uid-mismatch",), {"container.uid": 1000, "mount.daemon_created": True}),
+             "bind-created-as-root", ("uid-mismatch",), {"container.uid": 1000, "mount.daemon_created": True},
+             verify=True, goal=can_write("vdt-binder", "/srv/data")),
+    Scenario("bind-created-as-root-entrypoint", _bind_root_entry, ("permission denied", "--container", "vdt-binder"),
+             "bind-created-as-root", ("uid-mismatch",), {"mount.daemon_created": True}, verify=True,
+             goal=can_write("vdt-binder", "/srv/data")),
     Scenario("mount-hides-image-content", _hides, ("my app files are gone when I mount a directory", "--container",
                                                    "vdt-site"), "mount-hides-image-content", (),
              {"container.workdir": "/app"}),

@@ -42,6 +42,9 @@ DECLARED = [
          "the data at path.wanted most likely is now", "df"),
     Fact("path.rescue_about", "str", "its short id, size and age", "df"),
     Fact("path.named_volume", "str", "a volume name to give path.wanted (the container's name + '-data')"),
+    Fact("path.rerun_moved", "argv", "the docker run that starts this container again with what is mounted at "
+         "path.nearest_destination mounted at path.wanted instead"),
+    Fact("container.rerun", "argv", "the docker run that starts this container again as it was"),
     Fact("path.rerun_named", "argv", "the docker run that starts this container again with path.wanted on path.named_volume"),
 ]
 
@@ -114,7 +117,14 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
     if wanted and (covering is None or covering.type == "volume"):
         mounts = [mount_arg(m) for m in c.mounts if m is not covering] + [["-v", f"{named}:{wanted}"]]
         rerun = run_argv(c, mounts)
+    moved = None
+    if nearest is not None and not nearest.anonymous and nearest.type in ("volume", "bind"):
+        src = nearest.name if nearest.type == "volume" else nearest.source
+        moved = run_argv(c, [["-v", f"{src}:{wanted}" + ("" if m.rw else ":ro")] if m is nearest else mount_arg(m)
+                             for m in c.mounts])
     return {
+        "path.rerun_moved": moved,
+        "container.rerun": run_argv(c),
         "path.rescue_from": rescue,
         "path.rescue_about": f"{rescue[:12]}, " + volume_about(state, rescue) if rescue else None,
         "path.named_volume": named if wanted else None,

@@ -69,6 +69,11 @@ def _uid(lab):
     lab.container("vdt-writer", user="1000", binds=["vdt-rootvol:/data"])
 
 
+def _uid_stopped(lab):
+    lab.volume("vdt-rootvol4")
+    lab.container("vdt-sleeper", user="1000", binds=["vdt-rootvol4:/data"], start=False)
+
+
 def _uid_named(lab):
     lab.volume("vdt-rootvol2")
     lab.container("vdt-appuser", image="vdt-busybox-user:latest", binds=["vdt-rootvol2:/srv/data"])
@@ -264,10 +269,12 @@ SCENARIOS = [
     Scenario("volume-typo", _typo, ("volume not found", "--volume", "my_data"), "volume-name-typo",
              evidence={"volume.name": "my_data", "volume.near_miss": "my-data"}, verify=True),
     Scenario("volume-missing", _missing, ("Error response from daemon: get pgdata: no such volume",),
-             "volume-missing", ("volume-name-typo",), {"volume.name": "pgdata"}),
+             "volume-missing", ("volume-name-typo",), {"volume.name": "pgdata"}, verify=True),
     Scenario("uid-mismatch", _uid, ("touch: /data/f: Permission denied",), "uid-mismatch",
              ("mounted-read-only",), {"container.uid": 1000, "mount.owner_uid": 0, "mount.mode": "755"},
              verify=True, goal=can_write("vdt-writer", "/data")),
+    Scenario("uid-mismatch-stopped", _uid_stopped, ("touch: /data/f: Permission denied", "--container", "vdt-sleeper"),
+             "uid-mismatch", (), {"container.uid": 1000}, verify=True),
     Scenario("uid-mismatch-named-user", _uid_named, ("permision denied writing /srv/data/x",), "uid-mismatch",
              (), {"container.uid": 1000, "container.user": "app"}, verify=True,
              goal=can_write("vdt-appuser", "/srv/data")),
@@ -289,7 +296,7 @@ SCENARIOS = [
     Scenario("anonymous", _anonymous, ("lost my data when I removed the container", "--container", "vdt-anon"),
              "anonymous-volume", ("container-without-volume",), {"path.covered_by": "anonymous"}, verify=True),
     Scenario("in-use", _inuse, ("docker volume rm vdt-held says volume is in use",), "volume-in-use",
-             (), {"volume.used_by": "vdt-holder"}),
+             (), {"volume.used_by": "vdt-holder"}, verify=True),
     Scenario("invalid-name", _invalid,
              ('Error response from daemon: create my data: "my data" includes invalid characters for a local '
               'volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host '
@@ -337,18 +344,19 @@ SCENARIOS = [
     Scenario("name-conflict", _named, ('docker: Error response from daemon: Conflict. The container name "/vdt-web" is '
                                        'already in use by container "0123456789ab". You have to remove (or rename) '
                                        'that container to be able to reuse that name.',), "name-conflict", (),
-             {"name.wanted": "vdt-web"}),
-    Scenario("name-conflict-command", _named, ("docker run --name vdt-web vdt-busybox:latest",), "name-conflict"),
+             {"name.wanted": "vdt-web"}, verify=True),
+    Scenario("name-conflict-command", _named, ("docker run --name vdt-web vdt-busybox:latest",), "name-conflict",
+             verify=True),
     Scenario("image-typo", _invalid, ("docker run -d vdt-busybx:latest",), "image-name-typo", ("image-missing",),
              {"image.near": "vdt-busybox:latest"}),
     Scenario("image-missing", _invalid, ("Unable to find image 'vdt-nowhere/thing:1.0' locally",), "image-missing",
              (), {"image.wanted": "vdt-nowhere/thing:1.0"}),
     Scenario("volume-create-invalid", _invalid, ('docker volume create "my data"',), "volume-name-invalid"),
-    Scenario("volume-rm-in-use", _inuse, ("docker volume rm vdt-held",), "volume-in-use"),
+    Scenario("volume-rm-in-use", _inuse, ("docker volume rm vdt-held",), "volume-in-use", verify=True),
     Scenario("healthy-command", _healthy, ("docker run -d -p 18965:80 -v my-data:/app/data vdt-busybox:latest",),
              None),
     # In the healthy lab a container holds my-data, so "in use" is true: the
     # warning that names the holder (and the safe removal order) is right.
     Scenario("healthy-in-use", _healthy, ("volume is in use", "--volume", "my-data"), "volume-in-use",
-             (), {"volume.used_by": "vdt-lab"}),
+             (), {"volume.used_by": "vdt-lab"}, verify=True),
 ]

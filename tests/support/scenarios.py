@@ -319,7 +319,7 @@ SCENARIOS = [
              goal=can_write("vdt-binder", "/srv/data")),
     Scenario("mount-hides-image-content", _hides, ("my app files are gone when I mount a directory", "--container",
                                                    "vdt-site"), "mount-hides-image-content", (),
-             {"container.workdir": "/app"}),
+             {"container.workdir": "/app"}, verify=True, goal=volume_at("vdt-site", "/app", "vdt-site-app")),
     Scenario("rm-anonymous", _invalid, ("docker run --rm -v /app/data vdt-busybox:latest",),
              "rm-deletes-anonymous-volume", (), {"spec.target": "/app/data"}),
     Scenario("command-slip-space", _run_typo, ("docker run -d -v my-data /app/data vdt-busybox:latest",),

@@ -11,7 +11,7 @@ from typing import Optional
 VOLUME_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 # Verbs mistyped by a letter: docker refuses them ("'rum' is not a docker command").
 VERB_SLIPS = {"rum": "run", "rnu": "run", "urn": "run", "runn": "run", "rn": "run", "ru": "run", "eun": "run",
-              "craete": "create", "creat": "create", "crate": "create", "volum": "volume", "volumes": "volume",
+              "craete": "create", "creat": "create", "crate": "create", "volum": "volume",
               "voume": "volume", "contianer": "container", "conatiner": "container", "containr": "container"}
 PORT_SLIP = re.compile(r"^(\d{1,5})[;,.'](\d{1,5})(/(?:tcp|udp|sctp))?$")
 

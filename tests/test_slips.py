@@ -41,3 +41,10 @@ def test_slip_is_read_as_meant_and_shown_corrected(text, said, meant):
 def test_no_slip_in_a_well_typed_command(text):
     pc = commandline.parse(text)
     assert pc.slips == () and pc.corrected == ()
+
+
+def test_a_mistyped_volume_verb_is_read_as_meant():
+    pc = commandline.parse("docker volum rm my_data")
+    assert pc.kind == "volume-rm" and pc.volumes == ("my_data",)
+    assert pc.slips and " ".join(pc.corrected) == "docker volume rm my_data"
+    assert commandline.command_line("where are docker volumes stored") is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from voldoctor.slips import PORT_SLIP, VERB_SLIPS, mount_slip
@@ -169,7 +169,8 @@ def parse(text: str) -> ParsedCommand:
     if verb == "rm":
         return _container_rm(line, toks[1:])
     if verb == "volume":
-        return _volume(line, toks[1:])
+        pc = _volume(line, toks[1:])
+        return replace(pc, slips=slip, corrected=("docker", *toks)) if slip and pc.ok else pc
     return ParsedCommand(raw=line, error=f"voldoctor does not read 'docker {verb}' commands")
 
 

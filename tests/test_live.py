@@ -76,7 +76,9 @@ def test_scenario_live(sc, lab, on_daemon, cli_json):
 
 
 # Causes whose fix rebuilds the container from its real configuration: no '...' in their run lines.
-REBUILT = ("mounted-read-only", "mounted-near-miss", "anonymous-volume-left-behind")
+REBUILT = ("mounted-read-only", "mounted-near-miss", "anonymous-volume-left-behind", "auto-remove-anonymous-volume",
+           "mount-path-mismatch", "container-without-volume", "bind-created-as-root",
+           "mount-hides-image-content")
 
 
 def _docker_cli(host, line):

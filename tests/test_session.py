@@ -57,7 +57,7 @@ def test_follow_ups_why_fix_else():
     why = s.handle("why?")
     assert "Only what is written below a mount's path" in why.text and "Module" in why.text
     fix = s.handle("show me the command")
-    assert "docker run -v my-data:/app/data" in fix.text
+    assert "docker run -d --name vdt-web" in fix.text and "-v my-data:/app/data" in fix.text
     more = s.handle("what else could it be?")
     assert more.text  # the next cause or the next reading, never an error
     assert "went wrong on my side" not in more.text

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
+
+from voldoctor.slips import PORT_SLIP, VERB_SLIPS, mount_slip
 
 MAX_TOKENS = 2000
 NO_COMMAND = "no docker command found"
@@ -65,6 +67,8 @@ class ParsedCommand:
     containers: tuple[str, ...] = ()  # names given to docker container rm
     force: bool = False
     error: Optional[str] = None
+    slips: tuple[str, ...] = ()  # slips of the pen docker would misread (a space for ':', 'rum' for 'run')
+    corrected: tuple[str, ...] = ()  # the whole command as meant, one word an item (when there are slips)
 
     @property
     def ok(self) -> bool:
@@ -86,8 +90,8 @@ def _until_prose(toks: list[str]) -> list[str]:
     return toks
 
 
-DOCKER_LINE = re.compile(r"(?:^|[\s$>#;&|(`])(?:sudo\s+)?docker(?:\.exe)?\s+(run|create|volume|container|rm)\b",
-                         re.IGNORECASE)
+DOCKER_LINE = re.compile(r"(?:^|[\s$>#;&|(`])(?:sudo\s+)?docker(?:\.exe)?\s+(run|create|volume|container|rm|"
+                         + "|".join(VERB_SLIPS) + r")\b", re.IGNORECASE)
 
 
 def find(text: str) -> Optional[str]:
@@ -142,19 +146,31 @@ def parse(text: str) -> ParsedCommand:
     if not toks:
         return ParsedCommand(raw=line, error=NO_COMMAND)
     verb = toks[0].lower()
+    slip = ()
+    if verb in VERB_SLIPS:
+        slip = (f"'docker {toks[0]}' is not a docker command, so docker stops before doing anything: "
+                f"you meant 'docker {VERB_SLIPS[verb]}'",)
+        verb = VERB_SLIPS[verb]
+        toks = [verb, *toks[1:]]
     if verb == "container" and len(toks) > 1:
         sub = toks[1].lower()
+        if sub in VERB_SLIPS and VERB_SLIPS[sub] in ("run", "create"):
+            slip += (f"'docker container {toks[1]}' is not a docker command: you meant "
+                     f"'docker container {VERB_SLIPS[sub]}'",)
+            sub = VERB_SLIPS[sub]
+            toks = [toks[0], sub, *toks[2:]]
         if sub in ("run", "create"):
-            return _run(line, sub, toks[2:])
+            return _run(line, sub, toks[2:], toks[:2], slip)
         if sub in ("rm", "remove"):
             return _container_rm(line, toks[2:])
         return ParsedCommand(raw=line, error=f"voldoctor reads 'docker container rm|run', not 'container {sub}'")
     if verb in ("run", "create"):
-        return _run(line, verb, toks[1:])
+        return _run(line, verb, toks[1:], toks[:1], slip)
     if verb == "rm":
         return _container_rm(line, toks[1:])
     if verb == "volume":
-        return _volume(line, toks[1:])
+        pc = _volume(line, toks[1:])
+        return replace(pc, slips=slip, corrected=("docker", *toks)) if slip and pc.ok else pc
     return ParsedCommand(raw=line, error=f"voldoctor does not read 'docker {verb}' commands")
 
 
@@ -213,11 +229,13 @@ def _split_opt(args: list[str], i: int) -> tuple[str, Optional[str], int]:
     return a, None, i + 1
 
 
-def _run(line: str, verb: str, args: list[str]) -> ParsedCommand:
+def _run(line: str, verb: str, args: list[str], head: list[str] = (), slips: tuple[str, ...] = ()) -> ParsedCommand:
     mounts: list[MountSpec] = []
     ports: list[tuple[Optional[int], str]] = []
     name = user = image = ""
     rm = ro = False
+    fixed: list[str] = ["docker", *head]
+    slips = list(slips)
     i = 0
     while i < len(args):
         a = args[i]
@@ -227,8 +245,17 @@ def _run(line: str, verb: str, args: list[str]) -> ParsedCommand:
         if a == "--":
             image = args[i + 1] if i + 1 < len(args) else ""
             break
+        start = i
         k, v, i = _split_opt(args, i)
+        fixed += args[start:i]
         if k in ("-v", "--volume"):
+            slip = mount_slip(v or "", args[i] if i < len(args) else None)
+            if slip is not None:
+                meant, why, took_next = slip
+                slips.append(why)
+                i += 1 if took_next else 0
+                fixed[-1] = meant if fixed[-1] == v else f"{k}={meant}" if "=" in fixed[-1] else f"{k}{meant}"
+                v = meant
             mounts.append(volume_spec(v or ""))
         elif k == "--mount":
             mounts.append(mount_spec(v or ""))
@@ -239,6 +266,14 @@ def _run(line: str, verb: str, args: list[str]) -> ParsedCommand:
         elif k in ("-u", "--user"):
             user = v or ""
         elif k in ("-p", "--publish"):
+            pm = PORT_SLIP.match(v or "")
+            if pm:
+                meant = f"{pm.group(1)}:{pm.group(2)}{pm.group(3) or ''}"
+                slips.append(f"'-p {v}' needs ':' between the host port and the container port"
+                             + (" (in a shell ';' even ends the command there)" if ";" in (v or "") else "")
+                             + f": -p {meant}")
+                fixed[-1] = fixed[-1].replace(v, meant)
+                v = meant
             ports.append(_port(v or ""))
         elif k == "--rm":
             rm = True
@@ -248,8 +283,10 @@ def _run(line: str, verb: str, args: list[str]) -> ParsedCommand:
             pass
     mounts = _duplicates(mounts)
     err = None if image else "the command names no image"
+    fixed += args[i:]
     return ParsedCommand(raw=line, kind=verb, image=image, name=name, user=user, rm=rm, read_only=ro,
-                         mounts=tuple(mounts), ports=tuple(ports), error=err)
+                         mounts=tuple(mounts), ports=tuple(ports), error=err, slips=tuple(slips),
+                         corrected=tuple(fixed) if slips else ())
 
 
 def _port(spec: str) -> tuple[Optional[int], str]:

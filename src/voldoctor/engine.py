@@ -319,7 +319,8 @@ def answer(
         return Answer(text, m, ents, tuple(diags), None, offline=True, advice=advice, checked_symptoms=tuple(sym_ids),
                       notes=tuple(notes), command=command, project=project)
 
-    rules = [r for r in rules_for(ruleset, sym_ids, command) if not (from_command and r.reported_only)]
+    # a rule for a reported symptom only: not for a pasted command alone, nor for a check-up with no words
+    rules = [r for r in rules_for(ruleset, sym_ids, command) if not ((from_command or checkup) and r.reported_only)]
     rules += [r for r in project_rules if r not in rules]
     want = frozenset(FACTS[f].needs for r in rules for f in r.facts_used if FACTS[f].needs)
     if cleanup is not None:

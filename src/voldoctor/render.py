@@ -161,7 +161,11 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
         lines.append(f"Daemon: not asked: its address is unknown while {safe(st.error.endpoint)} is damaged "
                      "(config-corrupt).")
     elif st is not None and not st.reachable:
-        lines.append(f"Daemon: {safe(st.endpoint.url)} is not reachable ({st.error.kind if st.error else '?'}).")
+        lines.append(f"Daemon: {safe(st.endpoint.url)} is not reachable ({st.error.kind if st.error else '?'})"
+                     + (" (the address comes from DOCKER_HOST)." if st.endpoint.origin == "DOCKER_HOST" else "."))
+        if a.advice and m.symptom is not None:
+            lines.append(f"Until it answers, general advice for {safe(m.symptom.id)} (nothing here was checked):")
+            lines += [f"  - {safe(x)}" for x in a.advice]
     elif st is not None:
         where = "snapshot of " if st.replay else ""
         lines.append(f"Daemon: {where}{safe(st.endpoint.url)}, Docker {safe(st.info.server_version or '?')}, "

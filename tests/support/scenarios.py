@@ -38,6 +38,15 @@ def file_at(container: str, path: str, name: str = "notes.txt") -> Callable:
     return goal
 
 
+def volume_at(container: str, path: str, name: Optional[str] = None) -> Callable:
+    """A named volume (this one, when given) is now mounted at the path."""
+    def goal(lab) -> bool:
+        ms = lab.api.inspect_container(container)["Mounts"]
+        return any(m["Destination"] == path and m["Type"] == "volume" and (name is None or m["Name"] == name)
+                   for m in ms)
+    return goal
+
+
 def can_write(container: str, path: str) -> Callable:
     """The container's own user can now write at the path."""
     def goal(lab) -> bool:
@@ -58,6 +67,11 @@ def _missing(lab):
 def _uid(lab):
     lab.volume("vdt-rootvol")
     lab.container("vdt-writer", user="1000", binds=["vdt-rootvol:/data"])
+
+
+def _uid_stopped(lab):
+    lab.volume("vdt-rootvol4")
+    lab.container("vdt-sleeper", user="1000", binds=["vdt-rootvol4:/data"], start=False)
 
 
 def _uid_named(lab):
@@ -109,6 +123,17 @@ def _anon_recreated(image: str, command: tuple, user: Optional[str] = None) -> C
     return build
 
 
+def _rm_anon(image: str, command: tuple, user: Optional[str] = None) -> Callable:
+    def build(lab):
+        cid = lab.container("vdt-rmanon", image=image, command=command, volumes=["/app/data"], user=user,
+                            auto_remove=True)
+        ex = lab.api.exec_create(cid, ["sh", "-c", "echo hi > /app/data/notes.txt"], user="0")
+        lab.api.exec_start(ex["Id"])
+        assert lab.api.exec_inspect(ex["Id"])["ExitCode"] == 0
+        lab.volumes.append(lab.api.inspect_container(cid)["Mounts"][0]["Name"])
+    return build
+
+
 def _readonly(lab):
     lab.volume("vdt-rovol")
     lab.container("vdt-reader", binds=["vdt-rovol:/data:ro"])
@@ -119,8 +144,21 @@ def _path(lab):
     lab.container("vdt-web", binds=["my-data:/app/date"])
 
 
+def _path_stopped(lab):
+    lab.volume("my-data")
+    lab.container("vdt-web", image="vdt-busybox-entry:latest", command=("600",), binds=["my-data:/app/date"],
+                  start=False)
+
+
 def _novolume(lab):
     lab.container("vdt-bare")
+
+
+def _novolume_removed_before(lab):
+    # an earlier container of the same name was removed; the new one, stopped, still has no volume
+    lab.run("vdt-bare", command=("sh", "-c", "mkdir -p /app/data && echo hi > /app/data/notes.txt"))
+    lab.api.remove_container(lab.containers.pop())
+    lab.container("vdt-bare", image="vdt-busybox-user:latest", start=False)
 
 
 def _anonymous(lab):
@@ -142,6 +180,11 @@ def _run_typo(lab):
 
 def _bind_root(lab):
     lab.container("vdt-binder", user="1000", binds=[f"{lab.tmp}/made-by-docker:/srv/data"])
+
+
+def _bind_root_entry(lab):
+    lab.container("vdt-binder", image="vdt-busybox-entry:latest", command=("600",), user="1000",
+                  binds=[f"{lab.tmp}/made-by-docker2:/srv/data"])
 
 
 def _hides(lab):
@@ -215,26 +258,45 @@ SCENARIOS = [
     Scenario("anonymous-recreated-user", _anon_recreated("vdt-busybox-vol:latest", ("sleep", "600"), user="1000"),
              ("lost my data when I removed the container", "--container", "vdt-anon2"), "anonymous-volume-left-behind",
              (), {}, verify=True, goal=file_at("vdt-anon2", "/app/data")),
+    Scenario("rm-running-anonymous", _rm_anon("vdt-busybox:latest", ("sleep", "600")),
+             ("lost my data when I removed the container", "--container", "vdt-rmanon"),
+             "auto-remove-anonymous-volume", ("anonymous-volume",), {"mount.anonymous": True}, verify=True,
+             goal=file_at("vdt-rmanon", "/app/data")),
+    Scenario("rm-running-anonymous-user", _rm_anon("vdt-busybox-vol:latest", ("sleep", "600"), user="1000"),
+             ("lost my data when I removed the container", "--container", "vdt-rmanon"),
+             "auto-remove-anonymous-volume", ("anonymous-volume",), {}, verify=True,
+             goal=file_at("vdt-rmanon", "/app/data")),
     Scenario("volume-typo", _typo, ("volume not found", "--volume", "my_data"), "volume-name-typo",
              evidence={"volume.name": "my_data", "volume.near_miss": "my-data"}, verify=True),
     Scenario("volume-missing", _missing, ("Error response from daemon: get pgdata: no such volume",),
-             "volume-missing", ("volume-name-typo",), {"volume.name": "pgdata"}),
+             "volume-missing", ("volume-name-typo",), {"volume.name": "pgdata"}, verify=True),
     Scenario("uid-mismatch", _uid, ("touch: /data/f: Permission denied",), "uid-mismatch",
              ("mounted-read-only",), {"container.uid": 1000, "mount.owner_uid": 0, "mount.mode": "755"},
              verify=True, goal=can_write("vdt-writer", "/data")),
+    Scenario("uid-mismatch-stopped", _uid_stopped, ("touch: /data/f: Permission denied", "--container", "vdt-sleeper"),
+             "uid-mismatch", (), {"container.uid": 1000}, verify=True),
     Scenario("uid-mismatch-named-user", _uid_named, ("permision denied writing /srv/data/x",), "uid-mismatch",
              (), {"container.uid": 1000, "container.user": "app"}, verify=True,
              goal=can_write("vdt-appuser", "/srv/data")),
     Scenario("read-only", _readonly, ("touch: /data/x: Read-only file system",), "mounted-read-only",
              ("uid-mismatch",), {"mount.rw": False}, verify=True, goal=can_write("vdt-reader", "/data")),
     Scenario("path-mismatch", _path, ("data in /app/data is gone after docker rm",), "mount-path-mismatch",
-             (), {"path.wanted": "/app/data", "path.nearest_destination": "/app/date"}),
-    Scenario("no-volume", _novolume, ("my data is gone after i removed the container", "--container", "vdt-bare"),
-             "container-without-volume", (), {"container.mount_count": 0}),
+             (), {"path.wanted": "/app/data", "path.nearest_destination": "/app/date"}, verify=True,
+             goal=volume_at("vdt-web", "/app/data", "my-data")),
+    Scenario("path-mismatch-stopped-entrypoint", _path_stopped, ("data in /app/data is gone after docker rm",),
+             "mount-path-mismatch", (), {"path.nearest_destination": "/app/date"}, verify=True,
+             goal=volume_at("vdt-web", "/app/data", "my-data")),
+    Scenario("no-volume", _novolume, ("my data in /app/data is gone after i removed the container", "--container",
+                                      "vdt-bare"), "container-without-volume", (), {"container.mount_count": 0},
+             verify=True, goal=volume_at("vdt-bare", "/app/data")),
+    Scenario("no-volume-removed-before", _novolume_removed_before,
+             ("my data in /app/data is gone after i removed the container", "--container", "vdt-bare"),
+             "container-without-volume", (), {"container.mount_count": 0}, verify=True,
+             goal=volume_at("vdt-bare", "/app/data")),
     Scenario("anonymous", _anonymous, ("lost my data when I removed the container", "--container", "vdt-anon"),
              "anonymous-volume", ("container-without-volume",), {"path.covered_by": "anonymous"}, verify=True),
     Scenario("in-use", _inuse, ("docker volume rm vdt-held says volume is in use",), "volume-in-use",
-             (), {"volume.used_by": "vdt-holder"}),
+             (), {"volume.used_by": "vdt-holder"}, verify=True),
     Scenario("invalid-name", _invalid,
              ('Error response from daemon: create my data: "my data" includes invalid characters for a local '
               'volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host '
@@ -250,12 +312,20 @@ SCENARIOS = [
     Scenario("bind-source-missing", _invalid, ("docker run -v /nonexistent-vdt/site:/srv vdt-busybox:latest",),
              "bind-source-missing", (), {"spec.source": "/nonexistent-vdt/site"}),
     Scenario("bind-created-as-root", _bind_root, ("permission denied", "--container", "vdt-binder"),
-             "bind-created-as-root", ("uid-mismatch",), {"container.uid": 1000, "mount.daemon_created": True}),
+             "bind-created-as-root", ("uid-mismatch",), {"container.uid": 1000, "mount.daemon_created": True},
+             verify=True, goal=can_write("vdt-binder", "/srv/data")),
+    Scenario("bind-created-as-root-entrypoint", _bind_root_entry, ("permission denied", "--container", "vdt-binder"),
+             "bind-created-as-root", ("uid-mismatch",), {"mount.daemon_created": True}, verify=True,
+             goal=can_write("vdt-binder", "/srv/data")),
     Scenario("mount-hides-image-content", _hides, ("my app files are gone when I mount a directory", "--container",
                                                    "vdt-site"), "mount-hides-image-content", (),
-             {"container.workdir": "/app"}),
+             {"container.workdir": "/app"}, verify=True, goal=volume_at("vdt-site", "/app", "vdt-site-app")),
     Scenario("rm-anonymous", _invalid, ("docker run --rm -v /app/data vdt-busybox:latest",),
              "rm-deletes-anonymous-volume", (), {"spec.target": "/app/data"}),
+    Scenario("command-slip-space", _run_typo, ("docker run -d -v my-data /app/data vdt-busybox:latest",),
+             "command-slip", ("image-missing", "image-name-typo"), {}),
+    Scenario("command-slip-verb", _invalid, ("docker rum -d -p 8965:80 vdt-busybox:latest",), "command-slip",
+             ("port-in-use",)),
     Scenario("run-read-only-data", _run_typo, ("docker run -d -v my-data:/app/data:ro vdt-busybox:latest",),
              "run-read-only-data", (), {"spec.target": "/app/data"}),
     Scenario("mountpoint-here", _run_typo, ("where is my volume stored", "--volume", "my-data"), "mountpoint-here",
@@ -274,18 +344,19 @@ SCENARIOS = [
     Scenario("name-conflict", _named, ('docker: Error response from daemon: Conflict. The container name "/vdt-web" is '
                                        'already in use by container "0123456789ab". You have to remove (or rename) '
                                        'that container to be able to reuse that name.',), "name-conflict", (),
-             {"name.wanted": "vdt-web"}),
-    Scenario("name-conflict-command", _named, ("docker run --name vdt-web vdt-busybox:latest",), "name-conflict"),
+             {"name.wanted": "vdt-web"}, verify=True),
+    Scenario("name-conflict-command", _named, ("docker run --name vdt-web vdt-busybox:latest",), "name-conflict",
+             verify=True),
     Scenario("image-typo", _invalid, ("docker run -d vdt-busybx:latest",), "image-name-typo", ("image-missing",),
              {"image.near": "vdt-busybox:latest"}),
     Scenario("image-missing", _invalid, ("Unable to find image 'vdt-nowhere/thing:1.0' locally",), "image-missing",
              (), {"image.wanted": "vdt-nowhere/thing:1.0"}),
     Scenario("volume-create-invalid", _invalid, ('docker volume create "my data"',), "volume-name-invalid"),
-    Scenario("volume-rm-in-use", _inuse, ("docker volume rm vdt-held",), "volume-in-use"),
+    Scenario("volume-rm-in-use", _inuse, ("docker volume rm vdt-held",), "volume-in-use", verify=True),
     Scenario("healthy-command", _healthy, ("docker run -d -p 18965:80 -v my-data:/app/data vdt-busybox:latest",),
              None),
     # In the healthy lab a container holds my-data, so "in use" is true: the
     # warning that names the holder (and the safe removal order) is right.
     Scenario("healthy-in-use", _healthy, ("volume is in use", "--volume", "my-data"), "volume-in-use",
-             (), {"volume.used_by": "vdt-lab"}),
+             (), {"volume.used_by": "vdt-lab"}, verify=True),
 ]

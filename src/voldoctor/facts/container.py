@@ -26,6 +26,8 @@ DECLARED = [
     Fact("container.workdir", "str", "the container's working directory (from the image)"),
     Fact("container.auto_remove", "bool", "started with --rm"),
     Fact("container.init_env", "str", "first-run settings it passes (database passwords, names), names only"),
+    Fact("container.database", "str", "the database it runs (postgres, mysql, mariadb, mongo): its image is that "
+         "database's and its first-run settings are that database's"),
     Fact("container.layer_writes", "str", "files it wrote outside every mount (they die with it)", "changes"),
     Fact("container.layer_write_count", "int", "how many such files", "changes"),
     Fact("container.layer_first", "str", "the first of those files", "changes"),
@@ -40,6 +42,9 @@ DECLARED = [
          "the data at path.wanted most likely is now", "df"),
     Fact("path.rescue_about", "str", "its short id, size and age", "df"),
     Fact("path.named_volume", "str", "a volume name to give path.wanted (the container's name + '-data')"),
+    Fact("path.rerun_moved", "argv", "the docker run that starts this container again with what is mounted at "
+         "path.nearest_destination mounted at path.wanted instead"),
+    Fact("container.rerun", "argv", "the docker run that starts this container again as it was"),
     Fact("path.rerun_named", "argv", "the docker run that starts this container again with path.wanted on path.named_volume"),
 ]
 
@@ -55,6 +60,22 @@ def rescue_candidates(state: DaemonState, c: Container) -> list[str]:
             continue
         rows.append((holds_data(state, v.name) is True, v.created_at, v.name))
     return [n for _, _, n in sorted(rows, reverse=True)]
+
+
+# image base name -> the database; the prefixes of that database's first-run settings
+DATABASES = {"postgres": ("postgres", ("POSTGRES_",)), "postgis": ("postgres", ("POSTGRES_",)),
+             "timescaledb": ("postgres", ("POSTGRES_",)), "mysql": ("mysql", ("MYSQL_",)),
+             "percona": ("mysql", ("MYSQL_",)), "mariadb": ("mariadb", ("MARIADB_", "MYSQL_")),
+             "mongo": ("mongo", ("MONGO_INITDB_",))}
+
+
+def database(image: str, env_names: tuple[str, ...]) -> Optional[str]:
+    """The database a container runs, when its image and its settings agree."""
+    base = image.split("@")[0].rsplit("/", 1)[-1].split(":")[0].lower()
+    db = DATABASES.get(base)
+    if db is None or not any(e.startswith(db[1]) for e in env_names):
+        return None
+    return db[0]
 
 
 def mount_label(m: Mount) -> str:
@@ -96,7 +117,14 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
     if wanted and (covering is None or covering.type == "volume"):
         mounts = [mount_arg(m) for m in c.mounts if m is not covering] + [["-v", f"{named}:{wanted}"]]
         rerun = run_argv(c, mounts)
+    moved = None
+    if nearest is not None and not nearest.anonymous and nearest.type in ("volume", "bind"):
+        src = nearest.name if nearest.type == "volume" else nearest.source
+        moved = run_argv(c, [["-v", f"{src}:{wanted}" + ("" if m.rw else ":ro")] if m is nearest else mount_arg(m)
+                             for m in c.mounts])
     return {
+        "path.rerun_moved": moved,
+        "container.rerun": run_argv(c),
         "path.rescue_from": rescue,
         "path.rescue_about": f"{rescue[:12]}, " + volume_about(state, rescue) if rescue else None,
         "path.named_volume": named if wanted else None,
@@ -104,6 +132,7 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
         "container.workdir": (d.workdir or None) if d else None,
         "container.auto_remove": d.auto_remove if d else None,
         "container.init_env": ", ".join(d.init_env) or None if d else None,
+        "container.database": database(c.image, d.init_env) if d else None,
         "container.layer_writes": (", ".join(writes[:8]) + (f" and {len(writes) - 8} more" if len(writes) > 8 else ""))
         if writes else None,
         "container.layer_write_count": len(writes) if writes is not None else None,

@@ -8,7 +8,7 @@ from typing import Optional
 from rapidfuzz import fuzz, process
 
 from voldoctor.facts.base import Fact
-from voldoctor.facts.common import Query, _normal_image, _size, age, image_of
+from voldoctor.facts.common import Query, _normal_image, _size, age, holds_data, image_of
 from voldoctor.state import DaemonState
 
 SUBJECT = "daemon"
@@ -18,6 +18,8 @@ DECLARED = [
          "permission-denied, timeout, tls, ssh, bad-endpoint, config-corrupt, not-docker, too-large, other"),
     Fact("daemon.error_detail", "str", "the low-level reason, as the transport gave it"),
     Fact("daemon.endpoint", "str", "the endpoint voldoctor tried"),
+    Fact("daemon.endpoint_origin", "str", "where that endpoint came from: --host, DOCKER_HOST, DOCKER_CONTEXT, "
+         "config (the current docker context) or default"),
     Fact("daemon.socket_path", "str", "the unix socket path, for a unix endpoint"),
     Fact("daemon.socket_group", "str", "the group that owns the socket, when visible"),
     Fact("daemon.local_user", "str", "the user running voldoctor"),
@@ -27,6 +29,7 @@ DECLARED = [
     Fact("daemon.free_mb", "int", "free space where the daemon keeps its data, in MiB, when known"),
     Fact("daemon.dangling", "str", "volumes no container uses, largest first, with size and age", "df"),
     Fact("daemon.dangling_count", "int", "how many volumes no container uses", "df"),
+    Fact("daemon.dangling_first", "str", "the full name of the largest of them", "df"),
     Fact("daemon.desktop", "bool", "the daemon is Docker Desktop"),
     Fact("daemon.helper_image", "str", "a local image with a shell, for throwaway helper containers", "images"),
     Fact("query.path", "str", "the data path the learner named"),
@@ -55,9 +58,9 @@ def dangling(state: DaemonState) -> list[tuple[str, Optional[int], str]]:
     """Volumes no container (running or stopped) uses: name, size, age; largest first."""
     used = state.volume_users()
     sizes = state.volume_sizes or {}
-    # Only those that can hold the learner's data: an empty one (0 bytes) is no lead.
+    # Only those that can hold the learner's data: an empty one (0 bytes, or an empty folder) is no lead.
     rows = [(v.name, sizes.get(v.name), age(v.created_at, state.collected_at)) for v in state.volumes
-            if v.name not in used and sizes.get(v.name) != 0]
+            if v.name not in used and holds_data(state, v.name) is not False]
     return sorted(rows, key=lambda r: -(r[1] or 0))
 
 
@@ -77,6 +80,7 @@ def produce(state: DaemonState, q: Query) -> dict:
         "daemon.error": state.error.kind if state.error else None,
         "daemon.error_detail": state.error.detail if state.error else None,
         "daemon.endpoint": ep.url,
+        "daemon.endpoint_origin": ep.origin,
         "daemon.socket_path": ep.socket_path,
         "daemon.socket_group": ep.socket_group,
         "daemon.local_user": state.local_user or None,
@@ -99,6 +103,7 @@ def produce(state: DaemonState, q: Query) -> dict:
         "daemon.dangling": ("; ".join(f"{short_name(n)} ({_size(sz)}, {age})" for n, sz, age in dang[:8])
                             + (f"; and {len(dang) - 8} more" if len(dang) > 8 else "")) or None,
         "daemon.dangling_count": len(dang),
+        "daemon.dangling_first": dang[0][0] if dang else None,
         "daemon.desktop": state.info.desktop,
         "daemon.helper_image": helper_image(state.images) if state.images is not None else None,
     })

@@ -31,6 +31,15 @@ DECLARED = [
     Fact("mount.about", "str", "the volume's size and age, e.g. 'empty, made 3 minutes ago'", "df"),
     Fact("mount.near_miss", "str", "an existing volume whose name is a slip away from this one's and that holds data", "df"),
     Fact("mount.near_miss_about", "str", "that volume's size, age and who used it", "df"),
+    Fact("mount.anon_about", "str", "an anonymous volume's size and age, e.g. '12.0 KB, made 3 minutes ago'", "df"),
+    Fact("mount.keep_volume", "str", "a name for a volume to keep an anonymous mount's data in (the container's "
+         "name + '-data')"),
+    Fact("mount.rerun_kept", "argv", "the docker run that starts this container again with mount.keep_volume "
+         "in place of this anonymous volume"),
+    Fact("mount.fill_volume", "str", "a new volume name for a bind mount's path, which Docker fills from the image "
+         "(the container's name + the path's last part)"),
+    Fact("mount.rerun_filled", "argv", "the docker run that starts this container again with mount.fill_volume "
+         "in place of this bind mount"),
     Fact("mount.rerun_near", "argv", "the docker run that starts this container again with mount.near_miss here", "df"),
 ]
 
@@ -69,7 +78,15 @@ def produce(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Container] =
     def rerun(new: list[str]) -> Optional[list[str]]:
         return run_argv(c, [new if x is m else mount_arg(x) for x in c.mounts]) if c is not None else None
 
+    keep = f"{c.name}-data" if c is not None and m.anonymous else None
+    last = m.destination.rstrip("/").rsplit("/", 1)[-1]
+    fill = f"{c.name}-{last}" if c is not None and m.type == "bind" and last else None
     return {
+        "mount.anon_about": volume_about(state, m.name) if m.anonymous and m.name else None,
+        "mount.keep_volume": keep,
+        "mount.fill_volume": fill,
+        "mount.rerun_filled": rerun(["-v", f"{fill}:{m.destination}" + ("" if m.rw else ":ro")]) if fill else None,
+        "mount.rerun_kept": rerun(["-v", f"{keep}:{m.destination}" + ("" if m.rw else ":ro")]) if keep else None,
         "mount.rerun_rw": rerun(mount_arg(m.model_copy(update={"rw": True}))),
         "mount.empty": empty if m.type == "volume" else None,
         "mount.about": volume_about(state, m.name) if m.type == "volume" and m.name and not m.anonymous else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from voldoctor import effects
 from voldoctor.conversation import Focus, Reply
 from voldoctor.engine import Answer, Diagnosis
 from voldoctor.render import mark, plural, safe, short_volume
@@ -22,15 +23,16 @@ def present(a: Answer, unicode: bool, note: Optional[str] = None, restate: bool 
               f" ({safe(err.detail) if err else 'no reason given'}).", "error")
     if a.match.symptom and a.match.via != "chosen" and restate:
         r.add(f"That sounds like: {safe(a.match.symptom.title)}.", "title")
-    if a.effects:
+    said = effects.of(a)
+    if said:
         r.add(f"Your {a.command.kind} command, before you run it:", "title")
-        for e in a.effects:
+        for e in said:
             r.add(f"  - {safe(e)}")
     for n in a.notes:
         r.add(safe(n))
     if not a.diagnoses:
         if a.state is not None and a.state.reachable:
-            r.add("I looked at the daemon and found nothing wrong for this problem." if not a.effects else
+            r.add("I looked at the daemon and found nothing wrong for this problem." if not said else
                   "I found nothing in it that would lose data or fail on this daemon.")
         if a.advice:
             r.add("Things to check:")

@@ -114,7 +114,6 @@ class Answer:
     advice: tuple[str, ...] = ()
     checked_symptoms: tuple[str, ...] = field(default_factory=tuple)
     command: Optional[ParsedCommand] = None
-    effects: tuple[str, ...] = ()  # what a pasted command will do with data, in plain words
     deletes: Optional[deletes.Forecast] = None  # what a pasted cleanup command would delete (see deletes.py)
     project: Any = None  # the project folder read for the question (project.Project)
 
@@ -161,40 +160,6 @@ def names_of(state: DaemonState) -> Names:
         containers=tuple(c.name for c in state.containers),
         container_ids=tuple(c.id for c in state.containers),
     )
-
-
-def command_effects(cmd: Optional[ParsedCommand], state: Optional[DaemonState]) -> tuple[str, ...]:
-    """What a pasted command will do with data, given the daemon's state."""
-    if cmd is None or not cmd.ok:
-        return ()
-    seen = state is not None and state.reachable
-    out = []
-    if cmd.kind in ("run", "create"):
-        for m in cmd.mounts:
-            if m.type == "volume":
-                if seen and state.volume(m.source) is None:
-                    out.append(f"-v {m.raw}: creates a new, empty volume {m.source} and mounts it at {m.target}")
-                else:
-                    out.append(f"-v {m.raw}: mounts the volume {m.source} at {m.target}" + (" (read-only)" if m.readonly else ""))
-            elif m.type == "anonymous":
-                out.append(f"{m.raw}: a new anonymous volume at {m.target}, not reused by any later run"
-                           + ("; deleted with the container (--rm)" if cmd.rm else ""))
-            elif m.type == "bind":
-                missing = seen and state.local and m.source in state.missing_paths
-                out.append(f"{m.raw}: shows the host folder {m.source} at {m.target}"
-                           + (" (it does not exist: Docker makes it, empty and owned by root)" if missing else ""))
-        if not cmd.mounts:
-            out.append("no volume or host folder: whatever the container writes goes with it when it is removed")
-        if cmd.rm:
-            out.append("--rm: the container is deleted as soon as it stops")
-    elif cmd.kind == "volume-rm":
-        out += [f"deletes the volume {v} and all the data in it, for good" for v in cmd.volumes]
-    elif cmd.kind == "container-rm":
-        out += [f"deletes the container {c}" + (" and its anonymous volumes (-v)" if cmd.rm else "")
-                + "; its named volumes keep their data" for c in cmd.containers]
-    elif cmd.kind == "volume-create":
-        out += [f"creates an empty volume {v}" for v in cmd.volumes]
-    return tuple(out)
 
 
 def rules_for(ruleset: RuleSet, sym_ids: list[str], command: Optional[ParsedCommand]) -> list[Rule]:
@@ -376,7 +341,7 @@ def answer(
         elif need == "container" and not subs.get("container") and not subs.get("mount"):
             needs = "container"
     return Answer(text, m, ents, tuple(diags), state, notes=tuple(notes), needs=needs, advice=advice,
-                  checked_symptoms=tuple(sym_ids), command=command, effects=command_effects(command, state),
+                  checked_symptoms=tuple(sym_ids), command=command,
                   deletes=forecast, project=project)
 
 

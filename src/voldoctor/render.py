@@ -7,6 +7,7 @@ import re
 import sys
 from typing import Any, Optional
 
+from voldoctor import effects
 from voldoctor.engine import Answer, Diagnosis
 from voldoctor.rules import Rule, RuleSet, Symptom
 
@@ -87,7 +88,7 @@ def answer_json(a: Answer) -> dict:
         "mentions": {"ports": list(a.entities.ports), "images": list(a.entities.images),
                      "names": list(a.entities.names)},
         "command": command_json(a.command),
-        "effects": list(a.effects),
+        "effects": list(effects.of(a)),
         "deletes": a.deletes.json() if a.deletes is not None else None,
         "project": project_json(a.project),
         "needs": a.needs,
@@ -176,7 +177,7 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
         lines.append(f"Symptom: {safe(m.symptom.title)} ({m.symptom.id}, score {m.symptom.score}).")
     elif a.command is not None and a.command.ok:
         lines.append(f"Your command ({a.command.kind}), before you run it:")
-        lines += [f"  - {safe(e)}" for e in a.effects]
+        lines += [f"  - {safe(e)}" for e in effects.of(a)]
     elif a.input.strip() and a.deletes is None:
         if m.other:
             lines.append(NOT_VOLUMES)

@@ -121,3 +121,24 @@ def test_ctrl_c_while_starting_prints_no_traceback():
             continue
         assert "Traceback" not in err, (delay, err)
         assert proc.returncode in (0, 1, 130, -signal.SIGINT), (delay, proc.returncode, err)
+
+
+@pytest.mark.faults
+def test_a_daemon_whose_queue_is_full_is_a_timeout_not_garbage(tmp_path):
+    """A frozen daemon that several clients already wait on: its socket's queue
+    is full and a new connection is refused at once. That is a daemon not
+    answering, not something that answers without the Docker API."""
+    import socket
+
+    from voldoctor import daemon
+
+    path = tmp_path / "docker.sock"
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(str(path))
+    srv.listen(1)  # and never accepts
+    try:
+        ep = daemon.resolve_endpoint(f"unix://{path}")
+        kinds = [daemon.collect(ep, 0.5).error.kind for _ in range(4)]
+    finally:
+        srv.close()
+    assert kinds == ["timeout"] * 4, kinds

@@ -85,6 +85,10 @@ def classify(exc: BaseException, ep: Endpoint, timeout: float) -> DaemonError:
         if isinstance(e, (requests.exceptions.Timeout, socket.timeout, TimeoutError)):
             return err("timeout", f"the daemon did not answer within {timeout:g}s (it may be hung or overloaded)")
     for e in chain:
+        if isinstance(e, BlockingIOError) or (isinstance(e, OSError) and e.errno in (errno.EAGAIN, errno.EWOULDBLOCK)):
+            return err("timeout", "the daemon accepts no more connections (its queue is full): "
+                       "it may be hung or overloaded")
+    for e in chain:
         if isinstance(e, (ssl.SSLError, requests.exceptions.SSLError, docker.errors.TLSParameterError)):
             return err("tls", f"TLS failed: {short(e)}")
     for e in chain:

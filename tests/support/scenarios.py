@@ -26,6 +26,22 @@ class Scenario:
     # be gone and, when given, goal(lab) must hold (the learner's aim).
     verify: bool = False
     goal: Optional[Callable] = None
+    # A pasted command's fix is to run it corrected. `then`: the corrected command, run for real after
+    # the fix lines; `uses`: the text of the fix it is made from (it must appear in a fix line and in
+    # `then`). `after`: the question asked again (default: `then` when given, else argv); AS_MEANT asks
+    # with the complete command the fix itself prints (and ran).
+    then: Optional[str] = None
+    uses: Optional[str] = None
+    after: Optional[tuple] = None
+    # An answer that is information, not a fault: its fix lines (commands to look) must run and exit 0,
+    # and the same question asked again must give the same information.
+    info: bool = False
+    # Why the fix cannot be verified here: its runnable lines are still run and must succeed (counted as
+    # run, not verified), and the reason is printed at the end of the run.
+    unverified: Optional[str] = None
+
+
+AS_MEANT = ("<the command the fix prints>",)
 
 
 def file_at(container: str, path: str, name: str = "notes.txt") -> Callable:
@@ -44,6 +60,26 @@ def volume_at(container: str, path: str, name: Optional[str] = None) -> Callable
         ms = lab.api.inspect_container(container)["Mounts"]
         return any(m["Destination"] == path and m["Type"] == "volume" and (name is None or m["Name"] == name)
                    for m in ms)
+    return goal
+
+
+def readable(volume: str, name: str) -> Callable:
+    """The file is readable from a new container that mounts the volume."""
+    def goal(lab) -> bool:
+        return lab.run(f"{lab.tag}-goal", command=("cat", f"/v/{name}"), binds=[f"{volume}:/v:ro"]) == 0
+    return goal
+
+
+def volume_exists(name: str) -> Callable:
+    def goal(lab) -> bool:
+        return any(v["Name"] == name for v in (lab.api.volumes() or {}).get("Volumes") or [])
+    return goal
+
+
+def host_file(name: str) -> Callable:
+    """The fix left this file in the folder it was run from (a copy kept on the host)."""
+    def goal(lab) -> bool:
+        return (lab.tmp / name).is_file()
     return goal
 
 

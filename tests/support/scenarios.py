@@ -384,7 +384,9 @@ SCENARIOS = [
              then="docker run -v lab_db-data:/app/data vdt-busybox:latest", uses="docker run -v lab_db-data:/app/data"),
     Scenario("already-initialized", _initialized, ("changed the postgres password but it is not accepted",
                                                    "--container", "vdt-db"), "volume-already-initialized", (),
-             {"container.init_env": "POSTGRES_PASSWORD"}),
+             {"container.init_env": "POSTGRES_PASSWORD"}, verify=True, goal=host_file("vdt-pgdata.tgz"),
+             unverified="keeping a copy runs; starting fresh needs a new volume name the learner chooses, and "
+                        "only a real postgres reads the password (the lab image is busybox)"),
     Scenario("layer-writes", _layer, ("my notes are gone after docker rm", "--container", "vdt-notes"),
              "container-layer-writes", (), {"container.layer_writes": "/app/data/notes.txt"}, verify=True,
              then="docker run -d --name vdt-notes2 -v my-data:/app/data vdt-busybox:latest "
@@ -401,7 +403,9 @@ SCENARIOS = [
              {"image.near": "vdt-busybox:latest"}, verify=True, then="docker run -d vdt-busybox:latest",
              uses="vdt-busybox:latest"),
     Scenario("image-missing", _invalid, ("Unable to find image 'vdt-nowhere/thing:1.0' locally",), "image-missing",
-             (), {"image.wanted": "vdt-nowhere/thing:1.0"}),
+             (), {"image.wanted": "vdt-nowhere/thing:1.0"}, verify=True,
+             unverified="the fix pulls vdt-nowhere/thing:1.0 and no registry is reachable here; only 'docker "
+                        "images' runs"),
     Scenario("volume-create-invalid", _invalid, ('docker volume create "my data"',), "volume-name-invalid",
              verify=True, after=("docker volume create my-data",), goal=volume_exists("my-data")),
     Scenario("volume-rm-in-use", _inuse, ("docker volume rm vdt-held",), "volume-in-use", verify=True),

@@ -122,3 +122,5 @@ def pytest_terminal_summary(terminalreporter):
     if FIX_COUNTS["run"]:
         terminalreporter.write_line(f"fix lines run: {FIX_COUNTS['run']}, verified (cause gone, goal holds): "
                                     f"{FIX_COUNTS['verified']}")
+    for name, why in sorted(FIX_COUNTS["unverified"].items()):
+        terminalreporter.write_line(f"  not verifiable here: {name}: {why}")

@@ -117,6 +117,11 @@ def run_all(fix: list[str], host: str, lab) -> tuple[list[str], int]:
     return problems, ran
 
 
+def corrected(fix: list[str]) -> str | None:
+    """The first complete docker command the fix lines print (for a slip: the command as meant)."""
+    return next((c for c in map(command_of, fix) if c), None)
+
+
 def _names_exist(words: list[str], api) -> list[str]:
     names = [w for w in words[2:] if not w.startswith("-")]
     if words[1] == "volume":

@@ -26,6 +26,22 @@ class Scenario:
     # be gone and, when given, goal(lab) must hold (the learner's aim).
     verify: bool = False
     goal: Optional[Callable] = None
+    # A pasted command's fix is to run it corrected. `then`: the corrected command, run for real after
+    # the fix lines; `uses`: the text of the fix it is made from (it must appear in a fix line and in
+    # `then`). `after`: the question asked again (default: `then` when given, else argv); AS_MEANT asks
+    # with the complete command the fix itself prints (and ran).
+    then: Optional[str] = None
+    uses: Optional[str] = None
+    after: Optional[tuple] = None
+    # An answer that is information, not a fault: its fix lines (commands to look) must run and exit 0,
+    # and the same question asked again must give the same information.
+    info: bool = False
+    # Why the fix cannot be verified here: its runnable lines are still run and must succeed (counted as
+    # run, not verified), and the reason is printed at the end of the run.
+    unverified: Optional[str] = None
+
+
+AS_MEANT = ("<the command the fix prints>",)
 
 
 def file_at(container: str, path: str, name: str = "notes.txt") -> Callable:
@@ -44,6 +60,26 @@ def volume_at(container: str, path: str, name: Optional[str] = None) -> Callable
         ms = lab.api.inspect_container(container)["Mounts"]
         return any(m["Destination"] == path and m["Type"] == "volume" and (name is None or m["Name"] == name)
                    for m in ms)
+    return goal
+
+
+def readable(volume: str, name: str) -> Callable:
+    """The file is readable from a new container that mounts the volume."""
+    def goal(lab) -> bool:
+        return lab.run(f"{lab.tag}-goal", command=("cat", f"/v/{name}"), binds=[f"{volume}:/v:ro"]) == 0
+    return goal
+
+
+def volume_exists(name: str) -> Callable:
+    def goal(lab) -> bool:
+        return any(v["Name"] == name for v in (lab.api.volumes() or {}).get("Volumes") or [])
+    return goal
+
+
+def host_file(name: str) -> Callable:
+    """The fix left this file in the folder it was run from (a copy kept on the host)."""
+    def goal(lab) -> bool:
+        return (lab.tmp / name).is_file()
     return goal
 
 
@@ -301,16 +337,21 @@ SCENARIOS = [
              ('Error response from daemon: create my data: "my data" includes invalid characters for a local '
               'volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host '
               'directory, use absolute path',), "volume-name-invalid", ("volume-missing",),
-             {"volume.name": "my data"}),
+             {"volume.name": "my data"}, verify=True, after=("docker volume create my-data",),
+             goal=volume_exists("my-data")),
     Scenario("healthy-not-found", _healthy, ("volume not found", "--volume", "my-data"), None),
     Scenario("healthy-permission", _healthy, ("permission denied", "--container", "vdt-lab"), None),
     Scenario("healthy-persist", _healthy, ("data in /app/data is gone", "--container", "vdt-lab"), None),
     Scenario("run-volume-typo", _run_typo, ("docker run -d -p 8965:80 -v my_data:/app/data vdt-busybox:latest",),
-             "run-volume-typo", ("volume-name-typo",), {"spec.source": "my_data", "spec.near_miss": "my-data"}),
+             "run-volume-typo", ("volume-name-typo",), {"spec.source": "my_data", "spec.near_miss": "my-data"},
+             verify=True, then="docker run -d -p 8965:80 -v my-data:/app/data vdt-busybox:latest",
+             uses="-v my-data:/app/data"),
     Scenario("mount-spec-invalid", _run_typo, ("docker run -v my-data:app/data vdt-busybox:latest",),
-             "mount-spec-invalid", (), {"spec.corrected": "my-data:/app/data"}),
+             "mount-spec-invalid", (), {"spec.corrected": "my-data:/app/data"}, verify=True,
+             then="docker run -v my-data:/app/data vdt-busybox:latest", uses="my-data:/app/data"),
     Scenario("bind-source-missing", _invalid, ("docker run -v /nonexistent-vdt/site:/srv vdt-busybox:latest",),
-             "bind-source-missing", (), {"spec.source": "/nonexistent-vdt/site"}),
+             "bind-source-missing", (), {"spec.source": "/nonexistent-vdt/site"}, verify=True,
+             then="docker run -v my-data:/srv vdt-busybox:latest", uses="-v my-data:/srv"),
     Scenario("bind-created-as-root", _bind_root, ("permission denied", "--container", "vdt-binder"),
              "bind-created-as-root", ("uid-mismatch",), {"container.uid": 1000, "mount.daemon_created": True},
              verify=True, goal=can_write("vdt-binder", "/srv/data")),
@@ -321,26 +362,37 @@ SCENARIOS = [
                                                    "vdt-site"), "mount-hides-image-content", (),
              {"container.workdir": "/app"}, verify=True, goal=volume_at("vdt-site", "/app", "vdt-site-app")),
     Scenario("rm-anonymous", _invalid, ("docker run --rm -v /app/data vdt-busybox:latest",),
-             "rm-deletes-anonymous-volume", (), {"spec.target": "/app/data"}),
+             "rm-deletes-anonymous-volume", (), {"spec.target": "/app/data"}, verify=True,
+             then="docker run --rm -v my-data:/app/data vdt-busybox:latest", uses="-v my-data:/app/data",
+             goal=volume_exists("my-data")),
     Scenario("command-slip-space", _run_typo, ("docker run -d -v my-data /app/data vdt-busybox:latest",),
-             "command-slip", ("image-missing", "image-name-typo"), {}),
+             "command-slip", ("image-missing", "image-name-typo"), {}, verify=True, after=AS_MEANT),
     Scenario("command-slip-verb", _invalid, ("docker rum -d -p 8965:80 vdt-busybox:latest",), "command-slip",
-             ("port-in-use",)),
+             ("port-in-use",), verify=True, after=AS_MEANT),
     Scenario("run-read-only-data", _run_typo, ("docker run -d -v my-data:/app/data:ro vdt-busybox:latest",),
-             "run-read-only-data", (), {"spec.target": "/app/data"}),
+             "run-read-only-data", (), {"spec.target": "/app/data"}, verify=True,
+             then="docker run -d -v my-data:/app/data vdt-busybox:latest", uses="-v my-data:/app/data"),
     Scenario("mountpoint-here", _run_typo, ("where is my volume stored", "--volume", "my-data"), "mountpoint-here",
-             (), {"volume.name": "my-data", "daemon.volumes_where": "host"}),
+             (), {"volume.name": "my-data", "daemon.volumes_where": "host"}, verify=True, info=True),
     Scenario("image-volume-unmounted", _invalid, ("docker run -d vdt-busybox-vol:latest",), "image-volume-unmounted",
-             (), {"spec.target": "/app/data"}),
+             (), {"spec.target": "/app/data"}, verify=True,
+             then="docker run -d -v my-data:/app/data vdt-busybox-vol:latest", uses="-v my-data:/app/data"),
     Scenario("dangling", _orphan, ("i lost my data after docker rm, where is it?",), "dangling-volumes", (),
-             {"daemon.dangling_count": 1}),
+             {"daemon.dangling_count": 1}, verify=True, info=True, goal=readable("vdt-orphan", "keep.bin")),
     Scenario("compose-prefix", _compose, ("volume not found", "--volume", "db-data"), "compose-project-prefix",
-             ("volume-missing",), {"volume.compose_match": "lab_db-data"}),
+             ("volume-missing",), {"volume.compose_match": "lab_db-data"}, verify=True,
+             then="docker run -v lab_db-data:/app/data vdt-busybox:latest", uses="docker run -v lab_db-data:/app/data"),
     Scenario("already-initialized", _initialized, ("changed the postgres password but it is not accepted",
                                                    "--container", "vdt-db"), "volume-already-initialized", (),
-             {"container.init_env": "POSTGRES_PASSWORD"}),
+             {"container.init_env": "POSTGRES_PASSWORD"}, verify=True, goal=host_file("vdt-pgdata.tgz"),
+             unverified="keeping a copy runs; starting fresh needs a new volume name the learner chooses, and "
+                        "only a real postgres reads the password (the lab image is busybox)"),
     Scenario("layer-writes", _layer, ("my notes are gone after docker rm", "--container", "vdt-notes"),
-             "container-layer-writes", (), {"container.layer_writes": "/app/data/notes.txt"}),
+             "container-layer-writes", (), {"container.layer_writes": "/app/data/notes.txt"}, verify=True,
+             then="docker run -d --name vdt-notes2 -v my-data:/app/data vdt-busybox:latest "
+                  "sh -c 'echo hi > /app/data/notes.txt && sleep 600'",
+             uses="-v my-data:/app/data", after=("my notes are gone after docker rm", "--container", "vdt-notes2"),
+             goal=lambda lab: host_file("notes.txt")(lab) and file_at("vdt-notes2", "/app/data")(lab)),
     Scenario("name-conflict", _named, ('docker: Error response from daemon: Conflict. The container name "/vdt-web" is '
                                        'already in use by container "0123456789ab". You have to remove (or rename) '
                                        'that container to be able to reuse that name.',), "name-conflict", (),
@@ -348,10 +400,14 @@ SCENARIOS = [
     Scenario("name-conflict-command", _named, ("docker run --name vdt-web vdt-busybox:latest",), "name-conflict",
              verify=True),
     Scenario("image-typo", _invalid, ("docker run -d vdt-busybx:latest",), "image-name-typo", ("image-missing",),
-             {"image.near": "vdt-busybox:latest"}),
+             {"image.near": "vdt-busybox:latest"}, verify=True, then="docker run -d vdt-busybox:latest",
+             uses="vdt-busybox:latest"),
     Scenario("image-missing", _invalid, ("Unable to find image 'vdt-nowhere/thing:1.0' locally",), "image-missing",
-             (), {"image.wanted": "vdt-nowhere/thing:1.0"}),
-    Scenario("volume-create-invalid", _invalid, ('docker volume create "my data"',), "volume-name-invalid"),
+             (), {"image.wanted": "vdt-nowhere/thing:1.0"}, verify=True,
+             unverified="the fix pulls vdt-nowhere/thing:1.0 and no registry is reachable here; only 'docker "
+                        "images' runs"),
+    Scenario("volume-create-invalid", _invalid, ('docker volume create "my data"',), "volume-name-invalid",
+             verify=True, after=("docker volume create my-data",), goal=volume_exists("my-data")),
     Scenario("volume-rm-in-use", _inuse, ("docker volume rm vdt-held",), "volume-in-use", verify=True),
     Scenario("healthy-command", _healthy, ("docker run -d -p 18965:80 -v my-data:/app/data vdt-busybox:latest",),
              None),

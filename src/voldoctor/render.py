@@ -39,6 +39,11 @@ def unicode_ok(stream=None) -> bool:
 MARKS = {"error": ("✗", "x"), "warning": ("!", "!"), "info": ("i", "i")}
 
 
+def holdings(st) -> str:
+    """What a daemon holds, for every banner and status line: 'N volumes, M containers'."""
+    return f"{plural(len(st.volumes), 'volume')}, {plural(len(st.containers), 'container')}"
+
+
 def mark(severity: str, unicode: bool) -> str:
     return MARKS[severity][0 if unicode else 1]
 
@@ -170,7 +175,7 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
     elif st is not None:
         where = "snapshot of " if st.replay else ""
         lines.append(f"Daemon: {where}{safe(st.endpoint.url)}, Docker {safe(st.info.server_version or '?')}, "
-                     f"{plural(len(st.volumes), 'volume')}, {plural(len(st.containers), 'container')}.")
+                     f"{holdings(st)}.")
     else:
         lines.append("Offline: no daemon was asked; this is general advice.")
     if m.symptom:

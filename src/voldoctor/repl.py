@@ -46,10 +46,10 @@ def make_session(args) -> tuple[Session, Optional[str]]:
     elif st.replay:
         banner = (f"voldoctor, replaying a snapshot of {render.safe(st.endpoint.url)} "
                   f"(Docker {render.safe(st.info.server_version)}, "
-                  f"{render.plural(len(st.volumes), 'volume')}, {render.plural(len(st.containers), 'container')}).")
+                  f"{render.holdings(st)}).")
     elif st.reachable:
         banner = (f"voldoctor: Docker {render.safe(st.info.server_version)} at {render.safe(st.endpoint.url)}, "
-                  f"{render.plural(len(st.volumes), 'volume')}, {render.plural(len(st.containers), 'container')}.")
+                  f"{render.holdings(st)}.")
     elif st.error is not None and st.error.kind == "config-corrupt":
         banner = f"voldoctor: I cannot tell where the daemon is: {render.safe(st.error.detail)}. You can still talk to me."
     else:

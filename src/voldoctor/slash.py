@@ -9,7 +9,7 @@ from rapidfuzz import fuzz, process
 
 from voldoctor import engine
 from voldoctor.conversation import COMMANDS, Focus, Reply, command
-from voldoctor.render import mark, plural, safe, short_volume
+from voldoctor.render import holdings, mark, safe, short_volume
 from voldoctor.state import DaemonState
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def _check(s: Session, arg: str) -> Reply:
         return Reply().add(f"{mark('error', s.unicode)} The daemon at {safe(st.endpoint.url)} does not answer: "
                            f"{safe(st.error.detail) if st.error else '?'}", "error")
     r = Reply().add(f"{mark('info', s.unicode)} Docker {safe(st.info.server_version)} at {safe(st.endpoint.url)}: "
-                    f"{plural(len(st.volumes), 'volume')}, {plural(len(st.containers), 'container')}.", "info")
+                    f"{holdings(st)}.", "info")
     if st.info.desktop or st.info.rootless:
         r.add("  Volumes live " + ("inside Docker Desktop's VM" if st.info.desktop else "under your home (rootless)")
               + f": {safe(st.info.root_dir)}/volumes")

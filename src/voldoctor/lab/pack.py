@@ -78,11 +78,7 @@ class ContainerExpect(_Model):
     @field_validator("mount")
     @classmethod
     def _mount_shape(cls, v):
-        if v is not None:
-            name, path = split_mount(v)
-            if not name or not path.startswith(("/", "{path}")):
-                raise ValueError(f"{v!r}: write it as VOLUME:/path, e.g. my-data:/app/data")
-        return v
+        return _volume_path(v, "VOLUME:/path, e.g. my-data:/app/data")
 
     @field_validator("port")
     @classmethod
@@ -94,6 +90,16 @@ class ContainerExpect(_Model):
         if self.data_from_before and not self.mount:
             raise ValueError("data_from_before needs mount = \"VOLUME:/path\"")
         return self
+
+
+def _volume_path(v: Optional[str], shape: str, inside: bool = False) -> Optional[str]:
+    """VOLUME:/path (a mount), or with `inside` a path within the volume (not its root, no '..')."""
+    if v is not None:
+        name, path = split_mount(v)
+        bad = inside and (path.rstrip("/") == "" or ".." in path.split("/"))
+        if not name or not path.startswith(("/", "{path}")) or bad:
+            raise ValueError(f"{v!r}: write it as {shape}")
+    return v
 
 
 class Expect(_Model):
@@ -115,11 +121,7 @@ class Expect(_Model):
     @field_validator("file")
     @classmethod
     def _file_shape(cls, v):
-        if v is not None:
-            name, path = split_mount(v)
-            if not name or not path.startswith(("/", "{path}")) or path.rstrip("/") == "" or ".." in path.split("/"):
-                raise ValueError(f"{v!r}: write it as VOLUME:/path/in/volume, e.g. course-db:/PG_VERSION")
-        return v
+        return _volume_path(v, "VOLUME:/path/in/volume, e.g. course-db:/PG_VERSION", inside=True)
 
     @field_validator("port")
     @classmethod

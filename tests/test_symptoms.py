@@ -35,7 +35,23 @@ REAL_ERRORS = [
     ('service "web" refers to undefined volume app-data: invalid compose project', "volume-not-found",
      {"volumes": ("app-data",)}),
     ("Conflicting options: either specify --host or --context, not both", "daemon-unreachable", {}),
+    ("Error response from daemon: could not remove volume ddev_web: no such volume", "volume-not-found",
+     {"volumes": ("ddev_web",)}),
+    ('ERROR: Named volume "pgdata:/var/lib/postgresql/data:rw" is used in service "db" but no declaration was '
+     'found in the volumes section.', "volume-not-found", {"volumes": ("pgdata",)}),
+    ('ERROR: for nexus  Cannot create container for service nexus: Conflict. The name "/nexus" is already in use '
+     'by container "a72d2ddc9107". You have to remove (or rename) that container to be able to reuse that name.',
+     "name-conflict", {}),
 ]
+
+
+def test_every_error_pattern_example_is_certain_for_its_own_symptom():
+    """A well-known error text is never left to the model, and never lands on
+    another symptom because a shorter, vaguer pattern of that symptom also hits."""
+    for sid, s in SYMS.items():
+        for p in s.errors:
+            m = match(p.example, SYMS)
+            assert m.via == "error" and m.symptom.id == sid, (sid, p.example, m.symptom and m.symptom.id)
 
 
 @pytest.mark.parametrize("text,sid,ents", REAL_ERRORS, ids=[r[1] + str(i) for i, r in enumerate(REAL_ERRORS)])

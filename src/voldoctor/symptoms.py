@@ -65,7 +65,7 @@ class Match:
         return self.symptom is not None
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def _compiled(regex: str) -> re.Pattern:
     return re.compile(regex, re.IGNORECASE)
 
@@ -140,7 +140,7 @@ PREFILTER_AFTER = 3  # compiling the prefilter costs about as much as 100 texts 
 _calls: dict[tuple[str, ...], int] = {}
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=64)
 def _any_error(regexes: tuple[str, ...]) -> re.Pattern:
     """One pattern that matches where any error pattern does: most texts hold no
     error text, and one search of the lower-cased text tells so quickly. Its
@@ -161,10 +161,14 @@ def error_hits(text: str, symptoms: dict[str, Symptom]) -> tuple[dict[str, Entit
     certain: dict[str, int] = {}  # symptom id -> length of its longest error-pattern hit
     regexes = tuple(p.regex for sym in symptoms.values() for p in sym.errors)
     _calls[regexes] = n = _calls.get(regexes, 0) + 1
-    if n > PREFILTER_AFTER and not _any_error(regexes).search(raw.lower()):
+    low = raw.lower() if n > PREFILTER_AFTER else None
+    if low is not None and not _any_error(regexes).search(low):
         return {sid: Entities() for sid in symptoms}, certain
     for sid, sym in symptoms.items():
         ents = Entities()
+        if low is not None and sym.errors and not _any_error(tuple(p.regex for p in sym.errors)).search(low):
+            found[sid] = ents  # none of this symptom's patterns can hit: spare the searches one by one
+            continue
         for pat in sym.errors:
             m = _compiled(pat.regex).search(raw)
             if m:

@@ -174,7 +174,7 @@ def test_real_terminal_session(lab, daemon_host, tmp_path):
     t = Pty([sys.executable, "-m", "voldoctor"], env)
     try:
         t.read_until(r"you>")
-        t.send("my volume isnt foud\r")
+        t.send("my volume is not foud\r")
         t.read_until(r"Which volume is it about\?")
         t.send("/focus volume my\t")  # Tab completes the real volume name
         t.read_until(r"/focus volume my-data")

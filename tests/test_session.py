@@ -33,7 +33,7 @@ def test_weak_match_accepts_words():
 
 def test_missing_target_is_asked_for_and_remembered():
     s, _ = talk(snapshot("volume-typo"))
-    r = s.handle("my volume isnt found")
+    r = s.handle("my volume is not foud")
     assert "Which volume" in r.text and "1. my-data" in r.text
     r = s.handle("my_data")
     assert "near miss" in r.text and "my-data" in r.text
@@ -308,3 +308,12 @@ def test_check_again_right_after_an_rm_container_stopped():
     r = s.handle("check again")
     assert "The container vdt-anon we were talking about is gone" in r.text
     assert "Fixed" not in r.text and "Gone, not fixed" in r.text
+
+
+def test_unsure_words_are_decided_by_the_daemon_in_the_conversation():
+    s, _ = talk(snapshot("bind-created-as-root"))
+    r = s.handle("the folder is empty")
+    assert "what I see on the daemon points to" in r.text and "Did you mean" not in r.text
+    s, _ = talk(snapshot("healthy-persist"))
+    r = s.handle("the folder is empty")
+    assert "Did you mean" in r.text and s.pending is not None and s.pending.kind == "symptom"

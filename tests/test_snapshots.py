@@ -96,3 +96,48 @@ def test_cli_replays_snapshot_and_says_so(cli):
     code, out, err = cli("diagnose", "--snapshot", str(p), "volume not found", "--volume", "my_data")
     assert code == 1
     assert "snapshot of" in out and "volume-name-typo" in out
+
+
+def _unsure(stem: str, text: str, source=True):
+    data = json.loads(next(p for p in SNAPSHOTS if p.stem == stem).read_text())
+    saved = st.loads(json.dumps(data["state"]))
+    return engine.answer(text, rules.load(), (lambda pick: saved) if source else None)
+
+
+def test_words_that_fit_several_problems_are_decided_by_what_the_daemon_shows():
+    """"the folder is empty" fits a mount hiding files and lost data alike: on a daemon
+    where the bind source was made by root only the first has a problem to show, so that
+    is the answer; on a healthy daemon, or offline, the learner is asked."""
+    from voldoctor import render
+
+    text = "the folder is empty"
+    assert engine.read(text, rules.load()).match.symptom is None  # the words alone are not enough
+    a = _unsure("bind-created-as-root", text)
+    assert (a.match.symptom.id, a.match.via, a.diagnoses[0].rule) == ("bind-mount-vs-volume", "state",
+                                                                        "bind-created-as-root")
+    assert "points to one" in render.answer_text(a) and render.answer_json(a)["matched_by"] == "state"
+    assert len(a.match.candidates) >= 1 and a.match.symptom.id not in [c.id for c in a.match.candidates]
+    for healthy in ("healthy-persist", "healthy-permission"):
+        b = _unsure(healthy, text)
+        assert b.match.symptom is None and b.match.candidates and all(d.severity == "info" for d in b.diagnoses)
+    c = _unsure("bind-created-as-root", text, source=False)
+    assert c.match.symptom is None and c.diagnoses == ()
+
+
+def test_two_candidates_with_evidence_still_ask():
+    """When the daemon shows problems for more than one candidate, nothing is decided;
+    with one, that one is the answer and keeps only its own diagnoses."""
+    from voldoctor.symptoms import Candidate, Match
+
+    rs = rules.load()
+    m = Match(None, (Candidate("data-not-persisting", "", 60), Candidate("bind-mount-vs-volume", "", 30)))
+    unsure = ["data-not-persisting", "bind-mount-vs-volume"]
+    d1 = engine.Diagnosis("container-without-volume", "error", "", "", "", {}, (), "", "")
+    d2 = engine.Diagnosis("bind-created-as-root", "error", "", "", "", {}, (), "", "")
+    assert set(rs.rules["container-without-volume"].symptoms) & set(unsure) == {"data-not-persisting"}
+    assert set(rs.rules["bind-created-as-root"].symptoms) & set(unsure) == {"bind-mount-vs-volume"}
+    got, diags, _ = engine._decided_by_state(m, [d1, d2], unsure, rs)
+    assert got.symptom is None and diags == []
+    got, diags, _ = engine._decided_by_state(m, [d2], unsure, rs)
+    assert got.symptom.id == "bind-mount-vs-volume" and got.via == "state" and diags == [d2]
+    assert [c.id for c in got.candidates] == ["data-not-persisting"]

@@ -21,7 +21,10 @@ def present(a: Answer, unicode: bool, note: Optional[str] = None, restate: bool 
         err = a.state.error if a.state else None
         r.add(f"I cannot reach the Docker daemon at {safe(a.state.endpoint.url)}"
               f" ({safe(err.detail) if err else 'no reason given'}).", "error")
-    if a.match.symptom and a.match.via != "chosen" and restate:
+    if a.match.symptom and a.match.via == "state" and restate:
+        r.add(f"Your words fit more than one problem; what I see on the daemon points to: "
+              f"{safe(a.match.symptom.title)}.", "title")
+    elif a.match.symptom and a.match.via != "chosen" and restate:
         r.add(f"That sounds like: {safe(a.match.symptom.title)}.", "title")
     said = effects.of(a)
     if said:

@@ -240,6 +240,27 @@ def read(text: str, ruleset: RuleSet, prior: Optional[Match] = None) -> Question
     return Question(text, command, match_question(words, ruleset, line if cleanup is None else ""), cleanup)
 
 
+LOOK_MIN = 20  # a candidate this likely (score, 0-100) is checked on the daemon when the words are not enough
+
+
+def _decided_by_state(m: Match, diags: list, unsure: list[str], ruleset: RuleSet) -> tuple[Match, list, list[str]]:
+    """The one unsure candidate whose rules found a problem on the daemon, as the
+    match (via "state"), with its diagnoses; else the match unchanged and only the
+    daemon's own diagnoses (a daemon that cannot be reached is said either way)."""
+    def symptoms_of(d) -> set[str]:
+        r = ruleset.rules.get(d.rule)
+        return set(r.symptoms) & set(unsure) if r is not None and r.scope != "daemon" else set()
+
+    fired = set().union(*(symptoms_of(d) for d in diags if d.severity != "info"))  # a problem, not a remark
+    if len(fired) != 1:
+        return m, [d for d in diags if not symptoms_of(d)], unsure
+    sid = fired.pop()
+    top = next(c for c in m.candidates if c.id == sid)
+    rest = tuple(c for c in m.candidates if c.id != sid)
+    keep = [d for d in diags if not symptoms_of(d) or sid in symptoms_of(d)]
+    return Match(top, rest, m.entities, "state"), keep, [sid]
+
+
 def answer(
     question: "Question | str",
     ruleset: RuleSet,
@@ -260,8 +281,15 @@ def answer(
     ents = m.entities
     checkup = not text.strip() and prior is None and project is None
     from_command = False
+    # words that fit several symptoms: the likely ones are checked on the daemon, and one
+    # that alone has evidence there is the answer (the state, not a guess, decides)
+    unsure = [c.id for c in m.candidates if c.score >= LOOK_MIN][:3] \
+        if m.symptom is None and not m.other and source is not None and (command is None or not command.ok) \
+        and cleanup is None and not checkup else []
     if m.symptom is not None:
         sym_ids = [m.symptom.id]
+    elif unsure:
+        sym_ids = list(unsure)
     elif checkup:
         sym_ids = list(ruleset.symptoms)  # no words at all: a full check-up of every container
     elif command is not None and command.ok:
@@ -327,6 +355,10 @@ def answer(
     if project is not None and state.reachable:
         subs["project"] = project_subjects(project, state, q)
     diags = supersede(evaluate(rules, subs), ruleset)
+    if unsure:
+        m, diags, sym_ids = _decided_by_state(m, diags, unsure, ruleset)
+        if m.symptom is not None:
+            advice = ruleset.symptoms[m.symptom.id].advice
     forecast = deletes.forecast(cleanup, state, project) if cleanup is not None and state.reachable else None
     needs = None
     if state.reachable:

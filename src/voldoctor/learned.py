@@ -57,6 +57,54 @@ CUES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx)) for name
 ))
 
 
+# What the words are about, whichever words say it: "vanished", "wiped" and "gone"
+# all say lost; "chown", "uid" and "eacces" all say ownership. One feature per
+# concept present lets a phrasing the corpus never used still count with the words
+# it did use. Keys are words or word pairs as the model sees them (lower case,
+# digits as 0, split at anything but letters and digits).
+CONCEPTS: dict[str, str] = {
+    "lost": "lost lose losing loses gone disappear disappears disappeared disappearing vanish vanished vanishes "
+            "wiped erased erase missing empty reset blank fresh persist persists persisted persistent persistence "
+            "persistance survive survives kept keep retain retained|data loss|all data",
+    "remove": "rm remove removed removing removes delete deleted deleting deletes prune pruned pruning clean cleanup "
+              "purge purged destroy destroyed down",
+    "recreate": "recreate recreated recreating restart restarted restarting reboot rebooted rebuild rebuilt rerun "
+                "update updated updating upgrade upgraded upgrading redeploy redeployed",
+    "owner": "permission permissions denied eacces eperm forbidden chown chmod owner owned ownership uid gid root "
+             "sudo writable unwritable|non root",
+    "readonly": "readonly ro rofs|read only",
+    "space": "space disk full storage size growing grows grow huge gb mb bytes df du quota inode inodes bloat bloated",
+    "where": "where location locate located stored store find path folder directory browse explorer finder",
+    "notfound": "undefined unknown nonexistent inexistent|not found|no such|not exist|doesn t|does not|cannot find"
+                "|can t|could not",
+    "invalid": "invalid malformed syntax incorrect format spec specification",
+    "conflict": "conflict conflicts already taken assigned|in use|already exists",
+    "port": "port ports allocated listen listening bind address",
+    "daemon": "daemon dockerd socket sock engine systemctl service",
+    "image": "image images pull pulled pulling registry repository tag manifest hub login",
+    "settings": "password passwd passwords credential credentials auth authentication env environment variable "
+                "variables init initdb initialized initialize initialise",
+    "share": "share shared sharing resources preferences settings drive drives allowed",
+    "hide": "hide hides hidden overwrite overwritten overwrites override overrides shadow shadows replaced vendor "
+            "reflected sync synced|node modules",
+    "anonymous": "anonymous unnamed random hash hashes dangling pile piling",
+    "network": "network networks networking dns http https connect connection proxy curl ping bridge nginx reverse",
+    "build": "build building builds dockerfile copy add layer cache compile",
+    "cluster": "kubernetes k0s kubectl pvc pod pods helm swarm",
+}
+_CONCEPT_OF: dict[str, tuple[str, ...]] = {}
+for _name, _spec in CONCEPTS.items():
+    _words, *_pairs = _spec.split("|")
+    for _key in (*_words.split(), *_pairs):
+        _CONCEPT_OF[_key] = (*_CONCEPT_OF.get(_key, ()), "__k_" + _name)
+
+
+def concepts(words: list[str]) -> list[str]:
+    """The concepts that the text's words and word pairs name, each once, as feature names."""
+    found = {c for w in words for c in _CONCEPT_OF.get(w, ())}
+    return sorted(found)
+
+
 def normalise(text: str) -> str:
     t = text[:MAX_TEXT].lower()
     t = _HEX.sub(" hexid ", t)
@@ -70,7 +118,7 @@ def cues(text: str) -> list[str]:
 
 
 def features(text: str, fix: Optional[Callable[[str], str]] = None) -> tuple[list[str], list[str]]:
-    """Word features (unigrams, bigrams, platform cues) and character n-grams
+    """Word features (unigrams, bigrams, concepts, platform cues) and character n-grams
     (3 to 5, over the text with single spaces and a space at each end), one entry
     per occurrence: a feature's count is how often it appears."""
     words, grams, _ = _features(text, fix)
@@ -87,7 +135,8 @@ def _features(text: str, fix: Optional[Callable[[str], str]]) -> tuple[list[str]
         if fixed:
             t = _ALPHA.sub(lambda m: fixed.get(m.group(), m.group()), t)
             ws = _WORD.findall(t)
-    words = ws + [a + " " + b for a, b in zip(ws, ws[1:])] + cues(text)
+    words = ws + [a + " " + b for a, b in zip(ws, ws[1:])]
+    words += concepts(words) + cues(text)
     s = " " + " ".join(t.split()) + " "
     grams: list[str] = []
     for n in range(CHAR_N[0], CHAR_N[1] + 1):

@@ -84,6 +84,7 @@ def answer_json(a: Answer) -> dict:
         "version": 1,
         "input": a.input,
         "symptom": {"id": m.symptom.id, "title": m.symptom.title, "score": m.symptom.score} if m.symptom else None,
+        "matched_by": m.via or None,  # "error", "model", "state" (the daemon decided between candidates), "chosen"
         "candidates": [{"id": c.id, "title": c.title, "score": c.score} for c in m.candidates],
         "other": m.other,
         "entities": {"volumes": list(a.entities.volumes), "containers": list(a.entities.containers),
@@ -178,7 +179,10 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
                      f"{holdings(st)}.")
     else:
         lines.append("Offline: no daemon was asked; this is general advice.")
-    if m.symptom:
+    if m.symptom and m.via == "state":
+        lines.append(f"Your words fit more than one problem; what I found on the daemon points to one: "
+                     f"{safe(m.symptom.title)} ({m.symptom.id}).")
+    elif m.symptom:
         lines.append(f"Symptom: {safe(m.symptom.title)} ({m.symptom.id}, score {m.symptom.score}).")
     elif a.command is not None and a.command.ok:
         lines.append(f"Your command ({a.command.kind}), before you run it:")

@@ -197,6 +197,10 @@ class Session:
                                    "Docker printed it, or say what you expected and what happened.") \
                     .add("Examples: 'volume not found', 'permission denied writing /app/data', "
                          "'my data is gone after docker rm'.", "dim")
+            if src is not None and prior is None:  # the daemon may tell the candidates apart
+                looked = engine.answer(q, self.rules, src, volume=volume, container=container, project=self.project)
+                if looked.match.via == "state":
+                    return self._ask(text, looked.match, volume=volume, container=container, restate=restate)
             self.pending = Pending("symptom", text, [c.id for c in m.candidates], m.candidates)
             r = Reply().add("I am not sure which problem you mean. Did you mean:")
             for i, c in enumerate(m.candidates, 1):

@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from support.dockerd import IMAGES, Lab, build_images, some_daemon  # noqa: E402
 from voldoctor import daemon, engine, rules  # noqa: E402
 
-QUESTIONS = ["data not persisting", "data in /app/data is gone after docker rm", "volume not found"]
+QUESTIONS = ["data not persisting", "data in /app/data is gone after docker rm", "volume not found",
+             "the folder is empty"]  # the last fits several symptoms: the rules of each are looked at
 SIZES = [tuple(int(x) for x in s.split(":")) for s in os.environ.get("BENCH_SIZES", "10:20,1000:2000").split(",")]
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 

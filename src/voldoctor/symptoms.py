@@ -153,20 +153,30 @@ def _any_error(regexes: tuple[str, ...]) -> re.Pattern:
     return re.compile(body, re.IGNORECASE if negated_capitals else 0)
 
 
+_NONE = Entities()
+
+
+@lru_cache(maxsize=16)
+def _patterns(symptoms: tuple[Symptom, ...]) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """Every error pattern, and each symptom's own, as tuples (the prefilters' keys)."""
+    own = tuple(tuple(p.regex for p in s.errors) for s in symptoms)
+    return tuple(rx for rs in own for rx in rs), own
+
+
 def error_hits(text: str, symptoms: dict[str, Symptom]) -> tuple[dict[str, Entities], dict[str, int]]:
     """Per symptom, the entities its error patterns captured, and the ids whose
     error pattern matched (with the length of the longest hit)."""
     raw = text[:MAX_TEXT]
     found: dict[str, Entities] = {}
     certain: dict[str, int] = {}  # symptom id -> length of its longest error-pattern hit
-    regexes = tuple(p.regex for sym in symptoms.values() for p in sym.errors)
+    regexes, own = _patterns(tuple(symptoms.values()))
     _calls[regexes] = n = _calls.get(regexes, 0) + 1
     low = raw.lower() if n > PREFILTER_AFTER else None
     if low is not None and not _any_error(regexes).search(low):
-        return {sid: Entities() for sid in symptoms}, certain
-    for sid, sym in symptoms.items():
+        return dict.fromkeys(symptoms, _NONE), certain
+    for (sid, sym), mine in zip(symptoms.items(), own):
         ents = Entities()
-        if low is not None and sym.errors and not _any_error(tuple(p.regex for p in sym.errors)).search(low):
+        if low is not None and mine and not _any_error(mine).search(low):
             found[sid] = ents  # none of this symptom's patterns can hit: spare the searches one by one
             continue
         for pat in sym.errors:

@@ -313,7 +313,21 @@ def test_check_again_right_after_an_rm_container_stopped():
 def test_unsure_words_are_decided_by_the_daemon_in_the_conversation():
     s, _ = talk(snapshot("bind-created-as-root"))
     r = s.handle("the folder is empty")
-    assert "what I see on the daemon points to" in r.text and "Did you mean" not in r.text
+    assert "on the daemon I found one that fits them" in r.text and "Did you mean" not in r.text
     s, _ = talk(snapshot("healthy-persist"))
     r = s.handle("the folder is empty")
     assert "Did you mean" in r.text and s.pending is not None and s.pending.kind == "symptom"
+
+
+def test_a_chosen_symptom_survives_naming_its_target():
+    """Choosing from the numbered question, then naming the volume or the folder asked
+    for, answers that symptom: the question is not read again from the words."""
+    s, _ = talk(snapshot("healthy-persist"))
+    assert "Did you mean" in s.handle("something is wrong with my volume").text
+    assert "Which volume" in s.handle("1").text
+    r = s.handle("my-data")
+    assert "Did you mean" not in r.text and "Which volume" not in r.text and "my-data" in r.text
+    s, _ = talk(snapshot("healthy-persist"))
+    assert "Which folder" in s.handle("my files are gone").text
+    r = s.handle("1")
+    assert "Did you mean" not in r.text and "could not tell" not in r.text and "nothing wrong" in r.text

@@ -115,7 +115,7 @@ def test_words_that_fit_several_problems_are_decided_by_what_the_daemon_shows():
     a = _unsure("bind-created-as-root", text)
     assert (a.match.symptom.id, a.match.via, a.diagnoses[0].rule) == ("bind-mount-vs-volume", "state",
                                                                         "bind-created-as-root")
-    assert "points to one" in render.answer_text(a) and render.answer_json(a)["matched_by"] == "state"
+    assert "I found one that fits them" in render.answer_text(a) and render.answer_json(a)["matched_by"] == "state"
     assert len(a.match.candidates) >= 1 and a.match.symptom.id not in [c.id for c in a.match.candidates]
     for healthy in ("healthy-persist", "healthy-permission"):
         b = _unsure(healthy, text)
@@ -141,3 +141,15 @@ def test_two_candidates_with_evidence_still_ask():
     got, diags, _ = engine._decided_by_state(m, [d2], unsure, rs)
     assert got.symptom.id == "bind-mount-vs-volume" and got.via == "state" and diags == [d2]
     assert [c.id for c in got.candidates] == ["data-not-persisting"]
+
+
+def test_one_rule_serving_several_candidates_decides_for_the_likeliest():
+    """volume-name-typo is a cause of both 'volume not found' and 'data gone': found
+    alone, it is one problem, not two, and the likelier candidate is the answer."""
+    data = json.loads(next(p for p in SNAPSHOTS if p.stem == "volume-typo").read_text())
+    saved = st.loads(json.dumps(data["state"]))
+    for text, want in (("the folder is empty", "data-not-persisting"),
+                       ("something is wrong with my volume", "volume-not-found")):
+        a = engine.answer(text, rules.load(), lambda pick: saved, volume="my_data")
+        assert (a.match.via, a.match.symptom.id, [d.rule for d in a.diagnoses]) == ("state", want, ["volume-name-typo"])
+        assert a.needs is None  # the daemon already showed the problem: no "which volume?" on top

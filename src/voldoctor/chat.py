@@ -22,8 +22,7 @@ def present(a: Answer, unicode: bool, note: Optional[str] = None, restate: bool 
         r.add(f"I cannot reach the Docker daemon at {safe(a.state.endpoint.url)}"
               f" ({safe(err.detail) if err else 'no reason given'}).", "error")
     if a.match.symptom and a.match.via == "state" and restate:
-        r.add(f"Your words fit more than one problem; what I see on the daemon points to: "
-              f"{safe(a.match.symptom.title)}.", "title")
+        r.add("Your words fit more than one problem; on the daemon I found one that fits them:", "title")
     elif a.match.symptom and a.match.via != "chosen" and restate:
         r.add(f"That sounds like: {safe(a.match.symptom.title)}.", "title")
     said = effects.of(a)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 
-from voldoctor.symptoms import Candidate
+from voldoctor.symptoms import Candidate, Match
 
 if TYPE_CHECKING:
     from voldoctor.session import Session
@@ -53,6 +53,7 @@ class Pending:
     text: str  # the question that led here
     options: list[str]
     candidates: tuple[Candidate, ...] = ()
+    match: Optional[Match] = None  # the symptom already settled (chosen, or decided by the daemon), kept for the reply
 
 
 @dataclass

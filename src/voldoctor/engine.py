@@ -240,21 +240,24 @@ def read(text: str, ruleset: RuleSet, prior: Optional[Match] = None) -> Question
     return Question(text, command, match_question(words, ruleset, line if cleanup is None else ""), cleanup)
 
 
-LOOK_MIN = 20  # a candidate this likely (score, 0-100) is checked on the daemon when the words are not enough
+LOOK_MIN = 5  # a candidate this likely (score, 0-100) is checked on the daemon when the words are not enough
 
 
 def _decided_by_state(m: Match, diags: list, unsure: list[str], ruleset: RuleSet) -> tuple[Match, list, list[str]]:
-    """The one unsure candidate whose rules found a problem on the daemon, as the
-    match (via "state"), with its diagnoses; else the match unchanged and only the
-    daemon's own diagnoses (a daemon that cannot be reached is said either way)."""
+    """The unsure candidate that every problem found on the daemon belongs to (the
+    likeliest, when a rule serves several), as the match (via "state"), with its
+    diagnoses; else (nothing found, or problems of different candidates) the match
+    unchanged and only the daemon's own diagnoses (a daemon that cannot be reached
+    is said either way)."""
     def symptoms_of(d) -> set[str]:
         r = ruleset.rules.get(d.rule)
         return set(r.symptoms) & set(unsure) if r is not None and r.scope != "daemon" else set()
 
-    fired = set().union(*(symptoms_of(d) for d in diags if d.severity != "info"))  # a problem, not a remark
-    if len(fired) != 1:
+    found = [symptoms_of(d) for d in diags if d.severity != "info" and symptoms_of(d)]  # problems, not remarks
+    common = set.intersection(*found) if found else set()
+    if not common:
         return m, [d for d in diags if not symptoms_of(d)], unsure
-    sid = fired.pop()
+    sid = next(s for s in unsure if s in common)  # unsure is in the matcher's order
     top = next(c for c in m.candidates if c.id == sid)
     rest = tuple(c for c in m.candidates if c.id != sid)
     keep = [d for d in diags if not symptoms_of(d) or sid in symptoms_of(d)]
@@ -313,7 +316,9 @@ def answer(
                       notes=tuple(notes), command=command, project=project)
 
     # a rule for a reported symptom only: not for a pasted command alone, nor for a check-up with no words
-    rules = [r for r in rules_for(ruleset, sym_ids, command) if not ((from_command or checkup) and r.reported_only)]
+    # (nor when the words are unsure: the symptom those rules presume was not said)
+    rules = [r for r in rules_for(ruleset, sym_ids, command)
+             if not ((from_command or checkup or unsure) and r.reported_only)]
     rules += [r for r in project_rules if r not in rules]
     want = frozenset(FACTS[f].needs for r in rules for f in r.facts_used if FACTS[f].needs)
     if cleanup is not None:
@@ -365,7 +370,7 @@ def answer(
         for ref in q.containers:
             if state.container(ref) is None:
                 notes.append(f"There is no container named {ref!r} on this daemon.")
-        need = ruleset.symptoms[m.symptom.id].needs if m.symptom else "nothing"
+        need = ruleset.symptoms[m.symptom.id].needs if m.symptom and m.via != "state" else "nothing"
         if need == "volume" and not q.volumes:
             needs = "volume"
         elif need == "path" and not q.paths and not diags:

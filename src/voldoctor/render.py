@@ -180,8 +180,8 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
     else:
         lines.append("Offline: no daemon was asked; this is general advice.")
     if m.symptom and m.via == "state":
-        lines.append(f"Your words fit more than one problem; what I found on the daemon points to one: "
-                     f"{safe(m.symptom.title)} ({m.symptom.id}).")
+        lines.append(f"Your words fit more than one problem; on the daemon I found one that fits them "
+                     f"({m.symptom.id}).")
     elif m.symptom:
         lines.append(f"Symptom: {safe(m.symptom.title)} ({m.symptom.id}, score {m.symptom.score}).")
     elif a.command is not None and a.command.ok:

@@ -219,7 +219,7 @@ class Session:
         a = self._pasted_first(engine.answer(q, self.rules, src, volume=vol, container=cont, project=self.project))
         note = self._remember_state(a.state)
         if a.needs == "path":
-            self.pending = Pending("path", text, self.paths(), m.candidates)
+            self.pending = Pending("path", text, self.paths(), m.candidates, m)
             r = Reply()
             if note:
                 r.add(note, "warning")
@@ -228,7 +228,7 @@ class Session:
                 r.add(f"  {i}. {safe(n)}")
             return r.add("Give a number or a path such as /app/data.", "dim")
         if a.needs in ("volume", "container"):
-            self.pending = Pending(a.needs, text, self.names(a.needs), m.candidates)
+            self.pending = Pending(a.needs, text, self.names(a.needs), m.candidates, m)
             r = Reply()
             if note:
                 r.add(note, "warning")
@@ -315,14 +315,14 @@ class Session:
             if path is None:
                 return None  # not a path: a new message
             self.focus.path = path
-            return self._ask(f"{p.text} (data in {path})", restate=False)
+            return self._ask(f"{p.text} (data in {path})", prior=p.match, restate=False)
         # a volume or container name
         name = choice or text.split()[0].strip("'\"`")
         if choice is None and (self._follow_up(text) or len(text.split()) > 2):
             self.pending = None
             return None
         self.pending = None
-        prior = engine.match_question(p.text, self.rules)
+        prior = p.match or engine.match_question(p.text, self.rules)
         if p.kind == "volume":  # the symptom was named when the question was asked
             return self._ask(p.text, prior=prior, volume=name, restate=False)
         return self._ask(p.text, prior=prior, container=name, restate=False)
@@ -333,7 +333,8 @@ class Session:
         p = self.pending
         if p is not None and p.kind == "container":
             self.pending = None
-            return self._ask(p.text, prior=engine.match_question(p.text, self.rules), container=name, restate=False)
+            return self._ask(p.text, prior=p.match or engine.match_question(p.text, self.rules), container=name,
+                             restate=False)
         st = self.read_state()
         r = Reply()
         if st is None or not st.reachable:

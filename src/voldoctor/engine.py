@@ -42,6 +42,8 @@ def show(value: Any) -> str:
         return "(unknown)"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, (list, tuple)) and value and all(isinstance(x, str) for x in value):
+        return " ".join(shellquote.word(x) for x in value)  # a command line as it would be typed
     return str(value)
 
 

@@ -7,7 +7,7 @@ import re
 import sys
 from typing import Any, Optional
 
-from voldoctor import effects
+from voldoctor import effects, shellquote
 from voldoctor.engine import Answer, Diagnosis
 from voldoctor.rules import Rule, RuleSet, Symptom
 
@@ -144,6 +144,8 @@ def plural(n: int, word: str) -> str:
 def _show(v: Any) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
+    if isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v):
+        return " ".join(shellquote.word(x) for x in v)  # a command line as it would be typed
     return str(v)
 
 

@@ -189,6 +189,7 @@ def test_recheck_sees_a_container_recreated_under_the_same_name():
     assert "Nothing changed" not in r.text
     assert "vdt-web is a new container under the same name" in r.text
     assert "now mounts other-data at /app/data" in r.text and "old one mounted my-data at /app/date" in r.text
+    assert r.text.count("under the same name") == 1  # said once, not also as a warning above
 
 
 def test_recheck_claims_nothing_when_the_daemon_is_gone():

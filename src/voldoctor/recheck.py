@@ -28,7 +28,10 @@ def run(s: "Session") -> Reply:
     after = engine.answer(text, s.rules, s.sources(), volume=vol, container=cont, prior=m, project=s.project)
     note = s._remember_state(after.state)
     r = Reply()
-    if note:
+    remade = note is not None and after.state is not None and after.state.reachable and s.focus.container \
+        and note == chat.vanished(before.state, after.state, s.focus.container) \
+        and after.state.container(s.focus.container) is not None
+    if note and not remade:  # a container made again under its name is told once, with the changes below
         r.add(note, "warning")
     if after.state is None or not after.state.reachable:
         return could_not_look(s, r, after)

@@ -56,3 +56,14 @@ def test_bad_option_exit_2(capsys):
     with pytest.raises(SystemExit) as e:
         main(["diagnose", "--bogus"])
     assert e.value.code == 2
+
+
+def test_symptom_answers_the_numbered_question(cli, capsys):
+    code, out, err = cli("diagnose", "--offline", "something is wrong with my volume")
+    assert code == 0 and "Did you mean" in out and "--symptom volume-not-found" in out
+    code, out, err = cli("diagnose", "--offline", "--json", "--symptom", "volume-not-found",
+                         "something is wrong with my volume")
+    d = json.loads(out)
+    assert (d["symptom"]["id"], d["matched_by"]) == ("volume-not-found", "chosen")
+    code, out, err = cli("diagnose", "--offline", "--symptom", "volume-not-fond", "x")
+    assert code == 2 and "did you mean 'volume-not-found'" in err and len(err.strip().splitlines()) == 1

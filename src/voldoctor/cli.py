@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--container", help="the container in question")
     d.add_argument("--json", action="store_true", help="print one JSON object")
     d.add_argument("--offline", action="store_true", help="never contact a daemon")
+    d.add_argument("--symptom", metavar="ID", help="the symptom, when the words leave it open (answers the numbered "
+                   "question: use an id it shows)")
     _project(d)
 
     r = sub.add_parser("rules", help="list, show and lint the rules")
@@ -190,7 +192,7 @@ def cmd_diagnose(args) -> int:
             if not line.strip():
                 continue
             a = engine.answer(line, rs, source, volume=args.volume, container=args.container,
-                              project=load_project(args, line))
+                              prior=_chosen(args, rs, line), project=load_project(args, line))
             print(render.to_json(render.answer_json(a), indent=None), flush=True)
             worst = max(worst, int(a.exit_code))
         return worst
@@ -198,12 +200,27 @@ def cmd_diagnose(args) -> int:
     if args.volume is not None and not args.volume.strip():
         raise UsageError("--volume needs a name")
     a = engine.answer(text, rs, source, volume=args.volume, container=args.container,
-                      project=load_project(args, text))
+                      prior=_chosen(args, rs, text), project=load_project(args, text))
     if args.json:
         print(render.to_json(render.answer_json(a)))
     else:
         sys.stdout.write(render.answer_text(a, unicode))
     return int(a.exit_code)
+
+
+def _chosen(args, rs, text: str):
+    """The symptom named with --symptom, as a choice made by the learner (None without it)."""
+    if args.symptom is None:
+        return None
+    from voldoctor import engine
+    from voldoctor.rules import did_you_mean
+    from voldoctor.symptoms import Candidate, Match
+
+    sym = rs.symptoms.get(args.symptom)
+    if sym is None:
+        raise UsageError(f"--symptom: no symptom {args.symptom!r}{did_you_mean(args.symptom, list(rs.symptoms))}; "
+                         "voldoctor rules list shows them")
+    return Match(Candidate(sym.id, sym.title, 100), (), engine.read(text, rs).match.entities, "chosen")
 
 
 def cmd_rules(args, parser) -> int:

@@ -198,7 +198,8 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
         elif m.candidates:
             lines.append("I am not sure what the problem is. Did you mean:")
             lines += [f"  {i}. {safe(c.title)} ({c.id}, score {c.score})" for i, c in enumerate(m.candidates, 1)]
-            lines.append("Ask again in other words, or name the symptom, e.g.: voldoctor diagnose \"volume not found\"")
+            lines.append(f"Ask again in other words, or pick one by its id: voldoctor diagnose --symptom "
+                         f"{m.candidates[0].id} ...")
         else:
             lines.append("I could not match that to a volume problem I know. Try the error message as Docker printed it.")
     ents = a.entities

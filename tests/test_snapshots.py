@@ -153,3 +153,17 @@ def test_one_rule_serving_several_candidates_decides_for_the_likeliest():
         a = engine.answer(text, rules.load(), lambda pick: saved, volume="my_data")
         assert (a.match.via, a.match.symptom.id, [d.rule for d in a.diagnoses]) == ("state", want, ["volume-name-typo"])
         assert a.needs is None  # the daemon already showed the problem: no "which volume?" on top
+
+
+def test_a_fix_line_to_complete_is_said_to_be_a_pattern():
+    """A fix line with '...' cannot be pasted as it stands: the answer says so under
+    the fix lines; complete commands get no such note."""
+    from voldoctor import render
+
+    _, a = _answer(next(p for p in SNAPSHOTS if p.stem == "volume-typo"))
+    d = a.diagnoses[0]
+    assert any("..." in x for x in d.fix)
+    assert render.PATTERN_NOTE in render.answer_text(a)
+    complete = engine.Diagnosis("x", "error", "t", "m", "", {}, ("docker volume create my_data",), "", "")
+    assert render.pattern_note(complete.fix) is None
+    assert render.PATTERN_NOTE not in "\n".join(render.diagnosis_text(complete))

@@ -8,7 +8,7 @@ from typing import Optional
 from voldoctor import effects
 from voldoctor.conversation import Focus, Reply
 from voldoctor.engine import Answer, Diagnosis
-from voldoctor.render import mark, plural, safe, short_volume
+from voldoctor.render import mark, pattern_note, plural, safe, short_volume
 from voldoctor.state import Container, DaemonState
 
 
@@ -56,6 +56,8 @@ def show_diagnosis(r: Reply, d: Diagnosis, unicode: bool) -> None:
     r.add("  Fix:")
     for x in d.fix:
         r.add(f"    {safe(x)}", "cmd")
+    if note := pattern_note(d.fix):
+        r.add(f"    {note}", "dim")
 
 
 def mounts_text(c: Container) -> str:

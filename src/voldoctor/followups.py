@@ -43,6 +43,8 @@ def fix(s: "Session") -> Reply:
     r.add(f"For '{safe(d.title)}':")
     for x in d.fix:
         r.add(f"  {safe(x)}", "cmd")
+    if note := chat.pattern_note(d.fix):
+        r.add(f"  {note}", "dim")
     return r
 
 

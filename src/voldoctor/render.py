@@ -123,6 +123,16 @@ def to_json(obj: Any, indent: Optional[int] = 2) -> str:
     return json.dumps(obj, indent=indent, ensure_ascii=False, sort_keys=False)
 
 
+_PATTERN_LINE = re.compile(r"docker [a-z]+ [^()]*\.\.\.")
+PATTERN_NOTE = "(A line with '...' is a pattern: put the rest of your own docker run line where the dots are.)"
+
+
+def pattern_note(fix: tuple[str, ...]) -> Optional[str]:
+    """The note that goes under fix lines when one of them is a pattern to complete,
+    not a command to paste as it stands."""
+    return PATTERN_NOTE if any(_PATTERN_LINE.search(x) for x in fix) else None
+
+
 def diagnosis_text(d: Diagnosis, unicode: bool = True, *, why: bool = True) -> list[str]:
     out = [f"{mark(d.severity, unicode)} {safe(d.title)}  [{d.rule}]",
            f"  {safe(d.message)}"]
@@ -131,6 +141,8 @@ def diagnosis_text(d: Diagnosis, unicode: bool = True, *, why: bool = True) -> l
         out.append(f"  Evidence: {safe(ev)}")
     out.append("  Fix:")
     out += [f"    {safe(x)}" for x in d.fix]
+    if note := pattern_note(d.fix):
+        out.append(f"    {note}")
     if why and d.why:
         out.append(f"  Why: {safe(d.why)}")
     out.append(f"  See: {safe(d.source)}")

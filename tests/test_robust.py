@@ -142,3 +142,22 @@ def test_a_daemon_whose_queue_is_full_is_a_timeout_not_garbage(tmp_path):
     finally:
         srv.close()
     assert kinds == ["timeout"] * 4, kinds
+
+
+def test_an_interrupt_in_disguise_is_still_an_interrupt():
+    """pydantic-core turns a Ctrl-C that lands while it builds a validator into a
+    SchemaError naming it (seen once in CI at 0.15 s into start-up): that is an
+    interrupt (exit 130, one line), not a traceback. Other errors are not."""
+    from voldoctor.exits import interrupted
+
+    SchemaError = type("SchemaError", (Exception,), {})
+    assert interrupted(SchemaError('Error building "literal" validator:\n  KeyboardInterrupt:'))
+    assert interrupted(KeyboardInterrupt())
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as k:
+            raise RuntimeError("wrapped") from k
+    except RuntimeError as e:
+        assert interrupted(e)
+    assert not interrupted(SchemaError("Field 'severity' is wrong")) and not interrupted(ValueError("x"))

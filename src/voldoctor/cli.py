@@ -10,7 +10,7 @@ from typing import Optional
 from voldoctor import __version__
 from voldoctor.app import UsageError, load_project, load_rules, saved_state, state_source, whole_state, write_output
 
-from voldoctor.exits import Exit
+from voldoctor.exits import Exit, interrupted
 
 EXIT_OK, EXIT_USAGE, EXIT_DAEMON = Exit.OK, Exit.USAGE, Exit.DAEMON
 
@@ -166,11 +166,13 @@ def main(argv: Optional[list[str]] = None) -> int:
 
         print(f"voldoctor: {safe(e)}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("voldoctor: interrupted", file=sys.stderr)
-        return Exit.INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
+    except (KeyboardInterrupt, Exception) as e:
+        if not interrupted(e):
+            raise
+        print("voldoctor: interrupted", file=sys.stderr)
+        return Exit.INTERRUPTED
 
 
 # ------------------------------------------------------------ helpers

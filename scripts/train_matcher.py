@@ -271,7 +271,7 @@ def main(argv=None) -> int:
     # the one that recognises the most `other` rows
     top = max(x[0] for x in tried)
     acc, _, C, weights, oof, (sure, wrong, t, margin, floor, nothing, other_t) = max(
-        (x for x in tried if x[0] >= top - TOP1_TIE), key=lambda x: (x[5][0], x[1], x[0]))
+        (x for x in tried if x[0] >= top - TOP1_TIE), key=lambda x: (x[5][0], x[1], x[0]))  # x[5][0]: rows answered
     print(f"`other` rows recognised: {other_recognised(oof, nothing, other_t):.1%}")
     full = top3(oof, 0.0)
     print(f"candidate floor {floor:.2f}, none under {nothing:.2f} (top-3 {top3(oof, floor, nothing):.1%} against "

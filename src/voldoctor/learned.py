@@ -92,11 +92,19 @@ CONCEPTS: dict[str, str] = {
     "build": "build building builds dockerfile copy add layer cache compile",
     "cluster": "kubernetes k0s kubectl pvc pod pods helm swarm",
 }
-_CONCEPT_OF: dict[str, tuple[str, ...]] = {}
-for _name, _spec in CONCEPTS.items():
-    _words, *_pairs = _spec.split("|")
-    for _key in (*_words.split(), *_pairs):
-        _CONCEPT_OF[_key] = (*_CONCEPT_OF.get(_key, ()), "__k_" + _name)
+
+
+def _concept_index() -> dict[str, tuple[str, ...]]:
+    """Word or word pair -> the concept features it names."""
+    index: dict[str, tuple[str, ...]] = {}
+    for name, spec in CONCEPTS.items():
+        words, *pairs = spec.split("|")
+        for key in (*words.split(), *pairs):
+            index[key] = (*index.get(key, ()), "__k_" + name)
+    return index
+
+
+_CONCEPT_OF = _concept_index()
 
 
 def concepts(words: list[str]) -> list[str]:

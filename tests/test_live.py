@@ -101,7 +101,7 @@ def test_scenario_live(sc, lab, on_daemon, cli_json):
 # Causes whose fix rebuilds the container from its real configuration: no '...' in their run lines.
 REBUILT = ("mounted-read-only", "mounted-near-miss", "anonymous-volume-left-behind", "auto-remove-anonymous-volume",
            "mount-path-mismatch", "container-without-volume", "bind-created-as-root",
-           "mount-hides-image-content")
+           "mount-hides-image-content", "read-only-root-write")
 
 
 def _docker_cli(host, line):
@@ -126,6 +126,27 @@ def test_uid_mismatch_fix_works(lab, on_daemon, cli_json):
     code, out = cli_json("diagnose", "touch: /data/f: Permission denied")
     assert "uid-mismatch" not in [x["rule"] for x in out["diagnoses"]]
     assert code == 0
+
+
+def test_read_only_root_gets_a_volume_and_stays_read_only(lab, on_daemon, cli_json):
+    """The first fix line alone (the scenario runs them all): the folder gets a volume, the rest stays read-only."""
+    lab.volume("vdt-rootvol2")
+    lab.container("vdt-rootro2", binds=["vdt-rootvol2:/data"], read_only=True, tmpfs={"/run": "size=1m"})
+    code, out = cli_json("diagnose", "mkdir: can't create directory '/srv/cache/tmp': Read-only file system")
+    d = out["diagnoses"][0]
+    assert d["rule"] == "read-only-root-write" and code == 1 and d["evidence"]["path.write_dir"] == "/srv/cache"
+    assert _docker_cli(on_daemon, d["fix"][0]).returncode == 0, d["fix"][0]
+    lab.volumes.append("vdt-rootro2-data")
+    info = lab.api.inspect_container("vdt-rootro2")
+    lab.containers.append(info["Id"])  # made again by the fix line
+    assert info["HostConfig"]["ReadonlyRootfs"] is True and info["HostConfig"]["Tmpfs"] == {"/run": "size=1m"}
+    assert {m["Destination"]: m.get("Name") for m in info["Mounts"]} == {"/data": "vdt-rootvol2",
+                                                                         "/srv/cache": "vdt-rootro2-data"}
+    ex = lab.api.exec_create("vdt-rootro2", ["mkdir", "-p", "/srv/cache/tmp"])
+    lab.api.exec_start(ex["Id"])
+    assert lab.api.exec_inspect(ex["Id"])["ExitCode"] == 0
+    code, again = cli_json("diagnose", "mkdir: can't create directory '/srv/cache/tmp': Read-only file system")
+    assert [x["rule"] for x in again["diagnoses"] if x["severity"] != "info"] == [] and code == 0
 
 
 def test_typo_fix_creates_the_volume(lab, on_daemon, cli_json):

@@ -318,6 +318,7 @@ def test_unsure_words_are_decided_by_the_daemon_in_the_conversation():
     s, _ = talk(snapshot("healthy-persist"))
     r = s.handle("the folder is empty")
     assert "Did you mean" in r.text and s.pending is not None and s.pending.kind == "symptom"
+    assert "I found nothing wrong that fits any of these" in r.text  # e.g. asked again after the fix
 
 
 def test_a_chosen_symptom_survives_naming_its_target():

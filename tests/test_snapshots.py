@@ -120,8 +120,10 @@ def test_words_that_fit_several_problems_are_decided_by_what_the_daemon_shows():
     for healthy in ("healthy-persist", "healthy-permission"):
         b = _unsure(healthy, text)
         assert b.match.symptom is None and b.match.candidates and all(d.severity == "info" for d in b.diagnoses)
+        assert b.clear_on_daemon and render.CLEAR_ON_DAEMON in render.answer_text(b)  # after a fix: nothing left
     c = _unsure("bind-created-as-root", text, source=False)
     assert c.match.symptom is None and c.diagnoses == ()
+    assert not c.clear_on_daemon and render.CLEAR_ON_DAEMON not in render.answer_text(c)  # offline: nothing seen
 
 
 def test_two_candidates_with_evidence_still_ask():

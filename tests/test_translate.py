@@ -52,3 +52,29 @@ def test_images_and_sizes():
     assert by_tag["vdt-busybox:latest"].volumes == ()
     sizes = translate.volume_sizes(raw("df"))
     assert set(sizes) == {v["Name"] for v in raw("volumes")["Volumes"]} and all(isinstance(n, int) for n in sizes.values())
+
+
+def test_detail_reads_read_only_root_tmpfs_and_terminal():
+    ro = translate.detail(raw("container-readonly"))
+    assert ro.read_only and ro.tmpfs == ("/run",) and not ro.tty and not ro.foreground
+    shell = translate.detail(raw("container-shell"))
+    assert shell.tty and shell.interactive and shell.foreground and not shell.read_only and shell.tmpfs == ()
+    assert translate.detail(raw("container-web")).read_only is False
+
+
+def _rerun(name: str) -> list[str]:
+    from voldoctor.facts.common import run_argv
+    data = raw(name)
+    c = translate.container({"Id": data["Id"], "Names": [data["Name"]], "Image": data["Config"]["Image"],
+                             "State": data["State"]["Status"], "Mounts": data["Mounts"]}, set())
+    return run_argv(c.model_copy(update={"detail": translate.detail(data)}))
+
+
+def test_a_container_is_started_again_with_its_read_only_root_tmpfs_and_terminal():
+    ro = _rerun("container-readonly")
+    assert ro[:3] == ["docker", "run", "-d"] and "--read-only" in ro and ro[ro.index("--tmpfs") + 1] == "/run"
+    # an interactive shell comes back as one (attached, with a terminal), not detached where sh exits at once
+    shell = _rerun("container-shell")
+    assert shell[:3] == ["docker", "run", "-it"] and "-d" not in shell and shell[-1] == "sh"
+    assert _rerun("container-shell-detached")[:4] == ["docker", "run", "-d", "-it"]
+    assert "--read-only" not in shell and "--tmpfs" not in shell

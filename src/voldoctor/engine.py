@@ -120,6 +120,12 @@ class Answer:
     project: Any = None  # the project folder read for the question (project.Project)
 
     @property
+    def clear_on_daemon(self) -> bool:
+        """Unsure words, and the daemon shows no problem for any of the candidates it was checked for."""
+        return self.match.symptom is None and bool(self.checked_symptoms) and self.state is not None \
+            and self.state.reachable and not any(d.severity != "info" for d in self.diagnoses)
+
+    @property
     def daemon_down(self) -> bool:
         return not self.offline and self.state is not None and not self.state.reachable
 

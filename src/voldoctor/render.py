@@ -165,6 +165,10 @@ NOT_VOLUMES = ("This does not look like a Docker volume problem (it reads like a
                "networking, images, builds, ...); voldoctor knows volume and persistence problems only.")
 
 
+CLEAR_ON_DAEMON = ("On the daemon I found nothing wrong that fits any of these. If the trouble is gone, there is "
+                   "nothing left to fix; if it is not, say which one it is, with the name or folder it is about.")
+
+
 def answer_text(a: Answer, unicode: bool = True) -> str:
     m = a.match
     lines: list[str] = []
@@ -210,6 +214,8 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
         elif m.candidates:
             lines.append("I am not sure what the problem is. Did you mean:")
             lines += [f"  {i}. {safe(c.title)} ({c.id}, score {c.score})" for i, c in enumerate(m.candidates, 1)]
+            if a.clear_on_daemon:
+                lines.append(CLEAR_ON_DAEMON)
             lines.append(f"Ask again in other words, or pick one by its id: voldoctor diagnose --symptom "
                          f"{m.candidates[0].id} ...")
         else:

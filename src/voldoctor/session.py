@@ -19,7 +19,7 @@ from voldoctor.lab import talk as lab_talk  # registers /lab and /hint
 from voldoctor.engine import Answer
 from voldoctor.plan import ReadPlan
 from voldoctor.conversation import COMMANDS, FOLLOW_UP_CUTOFF, FOLLOW_UPS, Focus, Line, Pending, Reply
-from voldoctor.render import NOT_VOLUMES, safe
+from voldoctor.render import CLEAR_ON_DAEMON, NOT_VOLUMES, safe
 from voldoctor.rules import RuleSet
 from voldoctor.state import DaemonState
 from voldoctor.symptoms import Match
@@ -197,6 +197,7 @@ class Session:
                                    "Docker printed it, or say what you expected and what happened.") \
                     .add("Examples: 'volume not found', 'permission denied writing /app/data', "
                          "'my data is gone after docker rm'.", "dim")
+            looked = None
             if src is not None and prior is None:  # the daemon may tell the candidates apart
                 looked = engine.answer(q, self.rules, src, volume=volume, container=container, project=self.project)
                 if looked.match.via == "state":
@@ -205,6 +206,8 @@ class Session:
             r = Reply().add("I am not sure which problem you mean. Did you mean:")
             for i, c in enumerate(m.candidates, 1):
                 r.add(f"  {i}. {safe(c.title)}")
+            if looked is not None and looked.clear_on_daemon:
+                r.add(CLEAR_ON_DAEMON)
             return r.add("Answer with a number, or say it in other words.", "dim")
         sym = self.rules.symptoms[m.symptom.id]
         vol = volume or (m.entities.volumes[0] if m.entities.volumes else None)

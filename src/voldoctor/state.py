@@ -105,6 +105,11 @@ class ContainerDetail(_Value):
     env_names: tuple[str, ...] = ()
     publish: tuple[str, ...] = ()  # -p specs: [ip:]host:container[/proto]
     network: str = ""
+    read_only: bool = False  # --read-only: the root filesystem cannot be written
+    tmpfs: tuple[str, ...] = ()  # --tmpfs specs (path[:options]); they are not among the mounts
+    tty: bool = False  # -t
+    interactive: bool = False  # -i
+    foreground: bool = False  # started attached (no -d)
 
 
 class Port(_Value):

@@ -113,7 +113,10 @@ def detail(data: dict, passwd: Optional[str] = None, diff: Optional[list] = None
         publish=_publish(hc.get("PortBindings") or {}), network=str(hc.get("NetworkMode") or ""),
         user=user, image_volumes=tuple(sorted((cfg.get("Volumes") or {}).keys())), passwd=passwd,
         workdir=str(cfg.get("WorkingDir") or ""), auto_remove=bool((data.get("HostConfig") or {}).get("AutoRemove")),
-        init_env=env_names, changes=changes,
+        init_env=env_names, changes=changes, read_only=bool(hc.get("ReadonlyRootfs")),
+        tmpfs=tuple(f"{k}:{v}" if v else str(k) for k, v in sorted((hc.get("Tmpfs") or {}).items())),
+        tty=bool(cfg.get("Tty")), interactive=bool(cfg.get("OpenStdin")),
+        foreground=bool(cfg.get("AttachStdout") or cfg.get("AttachStderr")),
     )
 
 

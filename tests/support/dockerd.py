@@ -188,9 +188,9 @@ class Lab:
 
     def container(self, name: str, image="vdt-busybox:latest", command=("sleep", "600"), *, binds=None,
                   mounts=None, user=None, start=True, volumes=None, environment=None, labels=None,
-                  auto_remove=False, entrypoint=None) -> str:
+                  auto_remove=False, entrypoint=None, read_only=False, tmpfs=None) -> str:
         hc = self.api.create_host_config(binds=binds or [], mounts=mounts or None, network_mode="none",
-                                         auto_remove=auto_remove)
+                                         auto_remove=auto_remove, read_only=read_only, tmpfs=tmpfs)
         c = self.api.create_container(image, list(command), name=name, host_config=hc, user=user,
                                       volumes=volumes, environment=environment, labels=labels,
                                       entrypoint=entrypoint, stop_timeout=1)  # sleep as PID 1 ignores SIGTERM

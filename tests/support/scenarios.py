@@ -175,6 +175,11 @@ def _readonly(lab):
     lab.container("vdt-reader", binds=["vdt-rovol:/data:ro"])
 
 
+def _readonly_root(lab):
+    lab.volume("vdt-rootvol")
+    lab.container("vdt-rootro", binds=["vdt-rootvol:/data"], read_only=True, tmpfs={"/run": ""})
+
+
 def _path(lab):
     lab.volume("my-data")
     lab.container("vdt-web", binds=["my-data:/app/date"])
@@ -316,6 +321,12 @@ SCENARIOS = [
              goal=can_write("vdt-appuser", "/srv/data")),
     Scenario("read-only", _readonly, ("touch: /data/x: Read-only file system",), "mounted-read-only",
              ("uid-mismatch",), {"mount.rw": False}, verify=True, goal=can_write("vdt-reader", "/data")),
+    Scenario("read-only-root", _readonly_root, ("touch: /app/x: Read-only file system",), "read-only-root-write",
+             ("mounted-read-only",), {"path.on_read_only_root": True, "path.write_dir": "/app",
+                                      "container.writable": "/data, /run"}, verify=True,
+             goal=can_write("vdt-rootro", "/app")),
+    Scenario("read-only-root-vague", _readonly_root, ("read only file system", "--container", "vdt-rootro"),
+             "read-only-root", ("mounted-read-only",), {"container.read_only_root": True}),
     Scenario("path-mismatch", _path, ("data in /app/data is gone after docker rm",), "mount-path-mismatch",
              (), {"path.wanted": "/app/data", "path.nearest_destination": "/app/date"}, verify=True,
              goal=volume_at("vdt-web", "/app/data", "my-data")),

@@ -112,11 +112,19 @@ def run_argv(c, mounts: Optional[list] = None) -> Optional[list[str]]:
     d = c.detail
     if d is None:
         return None
-    argv = ["docker", "run", "-d", "--name", c.name]
+    # A shell started with -it comes back as one; anything else runs detached,
+    # so that the line pasted after `docker stop && docker rm` does not hold the terminal.
+    mode = ("-" + "i" * d.interactive + "t" * d.tty) if (d.tty or d.interactive) else ""
+    argv = ["docker", "run"] + (["-d"] if not (mode and d.foreground) else []) + ([mode] if mode else [])
+    argv += ["--name", c.name]
     if d.auto_remove:
         argv.append("--rm")
     if d.user:
         argv += ["--user", d.user]
+    if d.read_only:
+        argv.append("--read-only")
+    for t in d.tmpfs:
+        argv += ["--tmpfs", t]
     if d.network and d.network not in ("default", "bridge"):
         argv += ["--network", d.network]
     for p in d.publish:

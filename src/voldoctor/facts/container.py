@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+
 from rapidfuzz import fuzz
 
 from voldoctor.facts.base import Fact
@@ -45,6 +47,17 @@ DECLARED = [
     Fact("path.rerun_moved", "argv", "the docker run that starts this container again with what is mounted at "
          "path.nearest_destination mounted at path.wanted instead"),
     Fact("container.rerun", "argv", "the docker run that starts this container again as it was"),
+    Fact("container.read_only_root", "bool", "started with --read-only: only its read-write mounts and tmpfs "
+         "folders can be written"),
+    Fact("container.writable", "str", "where a container started with --read-only can write: its read-write "
+         "mounts and tmpfs folders ('nowhere' when it has none)"),
+    Fact("container.rerun_writable", "argv", "the docker run that starts this container again without --read-only"),
+    Fact("path.on_read_only_root", "bool", "path.wanted lies on a read-only root filesystem: no read-write mount "
+         "or tmpfs folder covers it"),
+    Fact("path.write_dir", "str", "the folder to mount so that writes at path.wanted succeed: its parent "
+         "(path.wanted itself when the parent is /)"),
+    Fact("path.rerun_write_dir", "argv", "the docker run that starts this container again with path.named_volume "
+         "mounted at path.write_dir"),
     Fact("path.rerun_named", "argv", "the docker run that starts this container again with path.wanted on path.named_volume"),
 ]
 
@@ -122,7 +135,22 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
         src = nearest.name if nearest.type == "volume" else nearest.source
         moved = run_argv(c, [["-v", f"{src}:{wanted}" + ("" if m.rw else ":ro")] if m is nearest else mount_arg(m)
                              for m in c.mounts])
+    read_only = bool(d and d.read_only)
+    writable = [m.destination for m in c.mounts if m.rw] + [t.split(":", 1)[0] for t in (d.tmpfs if d else ())]
+    on_root = read_only and wanted is not None and not any(covers(w, wanted) for w in writable) \
+        and not any(covers(m.destination, wanted) for m in c.mounts)
+    write_dir = (posixpath.dirname(wanted.rstrip("/")) or "/") if on_root else None
+    if write_dir == "/":
+        write_dir = wanted
     return {
+        "container.read_only_root": read_only if d else None,
+        "container.writable": (", ".join(writable) or "nowhere") if read_only else None,
+        "container.rerun_writable": run_argv(c.model_copy(update={"detail": d.model_copy(update={"read_only": False})}))
+        if read_only else None,
+        "path.on_read_only_root": on_root if read_only and wanted else None,
+        "path.write_dir": write_dir,
+        "path.rerun_write_dir": run_argv(c, [mount_arg(m) for m in c.mounts] + [["-v", f"{named}:{write_dir}"]])
+        if write_dir else None,
         "path.rerun_moved": moved,
         "container.rerun": run_argv(c),
         "path.rescue_from": rescue,

@@ -17,8 +17,11 @@ sha256(thread key) mod 100 < 30. The rule depends only on the key, so adding row
 never moves a thread from one side to the other.
 
 The test split is frozen: tests/data/corpus-test.jsonl is read, never grown or shrunk.
-A test-side row that is not in it (it arrived after the freeze) goes to
-tests/data/corpus-later.jsonl, a second held-out set; train-side rows go to train.
+A test-side row that is not in it arrived after the freeze: when it came in the newest
+round (files named LATER_ROUND*) or its thread is in the test split, it goes to
+tests/data/corpus-later.jsonl, a second held-out set; a test-side thread of an earlier
+round after the freeze was measured as held-out when it was new and now trains.
+Train-side rows go to train.
 If the sources no longer give every frozen test row, the script stops.
 
 Usage: python scripts/build_corpus.py [--source FILE ...] [--check]
@@ -49,6 +52,7 @@ DEFAULT_SOURCES = [*FROZEN_SOURCES, Path("/work/shared/eval/symptoms-dev.jsonl")
 FROZEN_TEST = OUT / "corpus-test.jsonl"
 SPLITS = ("train", "test", "later")
 TEST_PERCENT = 30
+LATER_ROUND = "w5-"  # the newest collection round: its test-side threads are the later held-out set
 NEAR = 92  # token_set_ratio at or above this (for texts of similar length) is a near-duplicate
 MAX_CHARS = 600
 
@@ -185,12 +189,19 @@ def main(argv=None) -> int:
     rows, dropped, disagree = dedupe(rows)
     frozen = FROZEN_TEST.read_text(encoding="utf-8") if FROZEN_TEST.exists() else None
     pinned = {json.loads(l)["text"] for l in (frozen or "").splitlines() if l.strip()}
+    first_round: dict[str, str] = {}  # thread -> the collection its first row came in
     for r in rows:
         r["thread"] = thread_key(r["source_url"])
+        first_round.setdefault(r["thread"], r["source"])
+    test_threads = {r["thread"] for r in rows if r["text"] in pinned}
+    for r in rows:
         if not in_test(r["thread"]):
             r["split"] = "train"
-        else:  # test side: in the frozen test split if it was there, else held out for later
-            r["split"] = "test" if frozen is None or r["text"] in pinned else "later"
+        elif frozen is None or r["text"] in pinned:
+            r["split"] = "test"
+        else:  # arrived after the freeze: held out when of the newest round or of a thread in the test split
+            late = first_round[r["thread"]].startswith(LATER_ROUND) or r["thread"] in test_threads
+            r["split"] = "later" if late else "train"
     files = {
         "corpus.jsonl": dump(rows),
         **{f"corpus-{s}.jsonl": dump([r for r in rows if r["split"] == s]) for s in SPLITS},

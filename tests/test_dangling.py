@@ -18,7 +18,7 @@ def test_not_in_a_check_up_with_no_words():
 
 
 def test_reported_loss_names_the_full_volume_to_look_into():
-    d = _rules("i lost my data after docker rm, where is it?", snapshot("dangling"))["dangling-volumes"]
+    d = _rules("i removed the container and my data is gone, where is it?", snapshot("dangling"))["dangling-volumes"]
     assert any("-v vdt-orphan:/v:ro" in f and "VOLUME" not in f for f in d.fix), d.fix
 
 
@@ -27,4 +27,4 @@ def test_a_volume_seen_empty_is_left_out_even_without_its_size():
     vol = st.volume("vdt-orphan")
     st = st.model_copy(update={"volume_sizes": {}, "path_stats": {
         **st.path_stats, vol.mountpoint: PathStat(uid=0, gid=0, mode=0o755, is_dir=True, empty=True)}})
-    assert "dangling-volumes" not in _rules("i lost my data after docker rm, where is it?", st)
+    assert "dangling-volumes" not in _rules("i removed the container and my data is gone, where is it?", st)

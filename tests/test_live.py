@@ -174,7 +174,7 @@ def test_request_count_does_not_grow_with_containers(lab, on_daemon, cli_json):
     lab.container("vdt-target", binds=["my-data:/app/date"], start=False)
 
     questions = ["data in /app/data is gone after docker rm", "data not persisting", "permission denied",
-                 "volume not found", "the folder is empty"]  # the last fits several symptoms: all are looked at
+                 "volume not found", "the folder looks empty"]  # the last fits several symptoms: all are looked at
 
     def count():
         code, out = cli_json("diagnose", questions[0])

@@ -313,10 +313,10 @@ def test_check_again_right_after_an_rm_container_stopped():
 
 def test_unsure_words_are_decided_by_the_daemon_in_the_conversation():
     s, _ = talk(snapshot("bind-created-as-root"))
-    r = s.handle("the folder is empty")
+    r = s.handle("the folder looks empty")
     assert "on the daemon I found one that fits them" in r.text and "Did you mean" not in r.text
     s, _ = talk(snapshot("healthy-persist"))
-    r = s.handle("the folder is empty")
+    r = s.handle("the folder looks empty")
     assert "Did you mean" in r.text and s.pending is not None and s.pending.kind == "symptom"
     assert "I found nothing wrong that fits any of these" in r.text  # e.g. asked again after the fix
 

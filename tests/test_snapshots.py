@@ -105,12 +105,12 @@ def _unsure(stem: str, text: str, source=True):
 
 
 def test_words_that_fit_several_problems_are_decided_by_what_the_daemon_shows():
-    """"the folder is empty" fits a mount hiding files and lost data alike: on a daemon
+    """"the folder looks empty" fits a mount hiding files and lost data alike: on a daemon
     where the bind source was made by root only the first has a problem to show, so that
     is the answer; on a healthy daemon, or offline, the learner is asked."""
     from voldoctor import render
 
-    text = "the folder is empty"
+    text = "the folder looks empty"
     assert engine.read(text, rules.load()).match.symptom is None  # the words alone are not enough
     a = _unsure("bind-created-as-root", text)
     assert (a.match.symptom.id, a.match.via, a.diagnoses[0].rule) == ("bind-mount-vs-volume", "state",
@@ -150,7 +150,7 @@ def test_one_rule_serving_several_candidates_decides_for_the_likeliest():
     alone, it is one problem, not two, and the likelier candidate is the answer."""
     data = json.loads(next(p for p in SNAPSHOTS if p.stem == "volume-typo").read_text())
     saved = st.loads(json.dumps(data["state"]))
-    for text, want in (("the folder is empty", "data-not-persisting"),
+    for text, want in (("the folder looks empty", "data-not-persisting"),
                        ("something is wrong with my volume", "volume-not-found")):
         a = engine.answer(text, rules.load(), lambda pick: saved, volume="my_data")
         assert (a.match.via, a.match.symptom.id, [d.rule for d in a.diagnoses]) == ("state", want, ["volume-name-typo"])

@@ -388,7 +388,7 @@ SCENARIOS = [
     Scenario("image-volume-unmounted", _invalid, ("docker run -d vdt-busybox-vol:latest",), "image-volume-unmounted",
              (), {"spec.target": "/app/data"}, verify=True,
              then="docker run -d -v my-data:/app/data vdt-busybox-vol:latest", uses="-v my-data:/app/data"),
-    Scenario("dangling", _orphan, ("i lost my data after docker rm, where is it?",), "dangling-volumes", (),
+    Scenario("dangling", _orphan, ("i removed the container and my data is gone, where is it?",), "dangling-volumes", (),
              {"daemon.dangling_count": 1}, verify=True, info=True, goal=readable("vdt-orphan", "keep.bin")),
     Scenario("compose-prefix", _compose, ("volume not found", "--volume", "db-data"), "compose-project-prefix",
              ("volume-missing",), {"volume.compose_match": "lab_db-data"}, verify=True,

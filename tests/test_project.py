@@ -237,3 +237,19 @@ def test_fuzzed_cleanup_commands(words):
         f = deletes.forecast(cmd, state("1.41"))
         deletes.text_lines(f)
         f.json()
+
+
+@pytest.mark.parametrize("text", ["after docker rm my data was gone", "after docker rm, my data was gone",
+                                  "i did docker rm again, and my data is gone", "docker rm the container and my data went"])
+def test_a_sentence_about_docker_rm_is_not_a_cleanup_command(text):
+    """Learners tell what they did: 'my', 'again,' and 'the' name no container, and nothing is forecast."""
+    from voldoctor import commandline
+
+    assert deletes.parse(text) is None
+    assert commandline.command_line(text) is None
+
+
+@pytest.mark.parametrize("text,names", [("docker rm web", ("web",)), ("docker rm -f web db", ("web", "db")),
+                                        ("$ docker rm web and then my data was gone", ("web",))])
+def test_a_real_rm_still_reads_its_containers(text, names):
+    assert deletes.parse(text).names == names

@@ -174,3 +174,18 @@ def test_fuzzed_names_read_back_through_sh_and_sh_c(value):
     script = f"printf '%s|' {plain}; sh -c 'printf %s {inner}'"
     out = subprocess.run(["/bin/sh", "-c", script], capture_output=True, timeout=10).stdout.decode()
     assert out == value + "|" + value
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_a_stop_and_remove_pair_runs_two_commands_whatever_the_name(value, fake_path, tmp_path):
+    """container.stop_rm is 'docker stop NAME && docker rm NAME': only voldoctor's own '&&' is
+    left unquoted (shellquote.Op), a name that holds '&&' or ';' stays one word."""
+    from voldoctor.shellquote import AND, Op
+
+    line = engine.fill_command("Recreate it: {container.stop_rm} && docker ps",
+                               {"container.stop_rm": ["docker", "stop", value, AND, "docker", "rm", value]})
+    calls = paste(command_part(line), fake_path, tmp_path)
+    assert not list(tmp_path.glob("PWNED*")), line
+    assert calls[:2] == [["docker", "stop", value], ["docker", "rm", value]], (line, calls)
+    with pytest.raises(ValueError):
+        Op("; rm -rf /")

@@ -169,3 +169,15 @@ def test_a_fix_line_to_complete_is_said_to_be_a_pattern():
     complete = engine.Diagnosis("x", "error", "t", "m", "", {}, ("docker volume create my_data",), "", "")
     assert render.pattern_note(complete.fix) is None
     assert render.PATTERN_NOTE not in "\n".join(render.diagnosis_text(complete))
+
+
+def test_a_file_named_in_the_question_stands_for_its_folder():
+    """'/app/data/upload.txt is gone': the volume goes on /app/data; mounted at the file's path
+    Docker would make an empty folder named upload.txt and the app could not write the file."""
+    data = json.loads(next(p for p in SNAPSHOTS if p.stem == "path-mismatch").read_text())
+    saved = st.loads(json.dumps(data["state"]))
+    a = engine.answer("data not persisting after docker rm, /app/data/upload.txt is gone", rules.load(),
+                      lambda pick: saved)
+    d = a.diagnoses[0]
+    assert d.rule == "mount-path-mismatch" and d.evidence["path.wanted"] == "/app/data"
+    assert "my-data:/app/data" in " ".join(d.fix) and "upload.txt" not in " ".join(d.fix)

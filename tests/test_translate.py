@@ -78,3 +78,10 @@ def test_a_container_is_started_again_with_its_read_only_root_tmpfs_and_terminal
     assert shell[:3] == ["docker", "run", "-it"] and "-d" not in shell and shell[-1] == "sh"
     assert _rerun("container-shell-detached")[:4] == ["docker", "run", "-d", "-it"]
     assert "--read-only" not in shell and "--tmpfs" not in shell
+
+
+def test_a_container_is_started_again_with_its_restart_policy_and_working_directory():
+    line = _rerun("container-restart")
+    assert line[line.index("--restart") + 1] == "unless-stopped" and line[line.index("-w") + 1] == "/data"
+    assert "GREETING" in line and not any("hello" in w for w in line)  # a setting's name, never its value
+    assert "--restart" not in _rerun("container-readonly")

@@ -64,7 +64,7 @@ def fill_command(template: str, facts: dict) -> str:
         if value is None or isinstance(value, bool):
             return show(value)
         if isinstance(value, (list, tuple)):  # an argument list: each item its own word
-            q = " ".join(shellquote.word(str(v)) for v in value)
+            q = " ".join(shellquote.word(v if isinstance(v, str) else str(v)) for v in value)
             return shellquote.nested(q) if any(a <= m.start() < b for a, b in inner) else q
         fact = FACTS.get(name)
         text = str(value)

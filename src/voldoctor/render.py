@@ -127,10 +127,20 @@ _PATTERN_LINE = re.compile(r"docker [a-z]+ [^()]*\.\.\.")
 PATTERN_NOTE = "(A line with '...' is a pattern: put the rest of your own docker run line where the dots are.)"
 
 
+_ENV_NAME = re.compile(r"\s-e\s+([A-Za-z_][A-Za-z0-9_]*)(?=\s)")  # -e NAME, no value: docker takes it from the shell
+
+
 def pattern_note(fix: tuple[str, ...]) -> Optional[str]:
     """The note that goes under fix lines when one of them is a pattern to complete,
-    not a command to paste as it stands."""
-    return PATTERN_NOTE if any(_PATTERN_LINE.search(x) for x in fix) else None
+    not a command to paste as it stands, or passes settings by name only."""
+    notes = [PATTERN_NOTE] if any(_PATTERN_LINE.search(x) for x in fix) else []
+    names = list(dict.fromkeys(n for x in fix for n in _ENV_NAME.findall(x)))
+    if names:
+        notes.append(f"(-e {names[0]} without a value makes docker copy {names[0]} from your own shell; voldoctor "
+                     f"never copies setting values, which may be passwords. Set "
+                     f"{'them' if len(names) > 1 else 'it'} first, e.g. export {names[0]}=..., or write "
+                     f"-e {names[0]}=VALUE in the line.)")
+    return " ".join(notes) or None
 
 
 def diagnosis_text(d: Diagnosis, unicode: bool = True, *, why: bool = True) -> list[str]:

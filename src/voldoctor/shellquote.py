@@ -18,8 +18,23 @@ SH_C = re.compile(r"\bsh (?:\{[a-z_.]+\} )?-c '([^']*)'")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+class Op(str):
+    """A shell operator between two commands of one fix line (only the ones
+    made here, never a value from the daemon): written as it is."""
+
+    def __new__(cls, value: str) -> "Op":
+        if value not in ("&&",):
+            raise ValueError(f"not a shell operator voldoctor writes: {value!r}")
+        return super().__new__(cls, value)
+
+
+AND = Op("&&")
+
+
 def word(value: str) -> str:
     """One shell word that the shell reads back as exactly `value`."""
+    if isinstance(value, Op):
+        return str(value)
     if not _CONTROL.search(value):
         return shlex.quote(value)
     if "\x00" in value or value.endswith("\n"):

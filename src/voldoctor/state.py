@@ -110,6 +110,7 @@ class ContainerDetail(_Value):
     tty: bool = False  # -t
     interactive: bool = False  # -i
     foreground: bool = False  # started attached (no -d)
+    restart: str = ""  # --restart policy (always, unless-stopped, on-failure[:N]); "" for none
 
 
 class Port(_Value):

@@ -116,8 +116,16 @@ def detail(data: dict, passwd: Optional[str] = None, diff: Optional[list] = None
         init_env=env_names, changes=changes, read_only=bool(hc.get("ReadonlyRootfs")),
         tmpfs=tuple(f"{k}:{v}" if v else str(k) for k, v in sorted((hc.get("Tmpfs") or {}).items())),
         tty=bool(cfg.get("Tty")), interactive=bool(cfg.get("OpenStdin")),
-        foreground=bool(cfg.get("AttachStdout") or cfg.get("AttachStderr")),
+        foreground=bool(cfg.get("AttachStdout") or cfg.get("AttachStderr")), restart=_restart(hc.get("RestartPolicy")),
     )
+
+
+def _restart(policy) -> str:
+    name = str((policy or {}).get("Name") or "")
+    if name in ("", "no"):
+        return ""
+    tries = (policy or {}).get("MaximumRetryCount") or 0
+    return f"{name}:{tries}" if name == "on-failure" and tries else name
 
 
 def passwd_entry(text: Optional[str], name: str) -> Optional[str]:

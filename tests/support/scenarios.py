@@ -175,6 +175,11 @@ def _readonly(lab):
     lab.container("vdt-reader", binds=["vdt-rovol:/data:ro"])
 
 
+def _readonly_auto_remove(lab):
+    lab.volume("vdt-rovol3")
+    lab.container("vdt-rmreader", binds=["vdt-rovol3:/data:ro"], auto_remove=True)
+
+
 def _readonly_root(lab):
     lab.volume("vdt-rootvol")
     lab.container("vdt-rootro", binds=["vdt-rootvol:/data"], read_only=True, tmpfs={"/run": ""})
@@ -321,6 +326,9 @@ SCENARIOS = [
              goal=can_write("vdt-appuser", "/srv/data")),
     Scenario("read-only", _readonly, ("touch: /data/x: Read-only file system",), "mounted-read-only",
              ("uid-mismatch",), {"mount.rw": False}, verify=True, goal=can_write("vdt-reader", "/data")),
+    # started with --rm: stopping it removes it, so the printed line must not 'docker rm' it again
+    Scenario("read-only-auto-remove", _readonly_auto_remove, ("touch: /data/x: Read-only file system",),
+             "mounted-read-only", (), {"mount.rw": False}, verify=True, goal=can_write("vdt-rmreader", "/data")),
     Scenario("read-only-root", _readonly_root, ("touch: /app/x: Read-only file system",), "read-only-root-write",
              ("mounted-read-only",), {"path.on_read_only_root": True, "path.write_dir": "/app",
                                       "container.writable": "/data, /run"}, verify=True,

@@ -3,6 +3,8 @@ reads of the frozen state (no I/O, no clock)."""
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Optional
@@ -13,6 +15,7 @@ from voldoctor.commandline import ParsedCommand
 from voldoctor.state import DaemonState, Image
 
 NEAR_MISS_CUTOFF = 75  # rapidfuzz ratio for a name that looks like a slip of another
+NEAR_MISS_EDITS = 2  # ... and at most this many letters added, dropped or changed
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,16 @@ class Subject:
     facts: dict
 
 
+_FILE_NAME = re.compile(r"[^/.][^/]*\.[A-Za-z][A-Za-z0-9]{1,7}")  # upload.txt, db.sqlite3, app.conf; not conf.d
+
+
+def data_folder(path: str) -> str:
+    """The folder that holds a path named in a question: a file's folder (a volume
+    mounted at a file's path would turn it into an empty folder), else the path."""
+    head, _, last = path.rstrip("/").rpartition("/")
+    return head if head and _FILE_NAME.fullmatch(last) else path  # never / itself: nothing can be mounted there
+
+
 def covers(dest: str, path: str) -> bool:
     dest = dest.rstrip("/") or "/"
     return path == dest or path.startswith(dest + "/") or dest == "/"
@@ -50,9 +63,14 @@ def near_misses(name: str, existing: list[str]) -> list[str]:
     def norm(s: str, **_: Any) -> str:
         return s.lower().replace("_", "-").replace(".", "-")
 
+    from rapidfuzz.distance import Levenshtein
+
     hits = process.extract(name, existing, scorer=fuzz.ratio, processor=norm,
                            score_cutoff=NEAR_MISS_CUTOFF, limit=5)
-    return [h[0] for h in hits if h[0] != name]
+    # a slip is a letter or two: lt-userdata and lt-sitedata look alike but are two apps' volumes
+    close = [(Levenshtein.distance(name, h[0]), -h[1], h[0]) for h in hits
+             if h[0] != name and Levenshtein.distance(norm(name), norm(h[0])) <= NEAR_MISS_EDITS]
+    return [n for _, _, n in sorted(close)]
 
 
 def resolve_user(user: str, passwd: Optional[str]) -> tuple[Optional[int], Optional[int]]:
@@ -106,7 +124,8 @@ def mount_arg(m) -> list[str]:
 
 def run_argv(c, mounts: Optional[list] = None) -> Optional[list[str]]:
     """The `docker run` that starts this container again from its real
-    configuration (name, user, network, ports, env names, mounts, entrypoint,
+    configuration (name, user, restart policy, working directory, read-only root, tmpfs,
+    network, ports, env names, mounts, entrypoint,
     command); `mounts` replaces its mounts, as lists of options. None when
     the configuration was not read."""
     d = c.detail
@@ -121,6 +140,10 @@ def run_argv(c, mounts: Optional[list] = None) -> Optional[list[str]]:
         argv.append("--rm")
     if d.user:
         argv += ["--user", d.user]
+    if d.restart:
+        argv += ["--restart", d.restart]
+    if d.workdir:
+        argv += ["-w", d.workdir]
     if d.read_only:
         argv.append("--read-only")
     for t in d.tmpfs:

@@ -9,7 +9,8 @@ from rapidfuzz import fuzz
 from voldoctor.facts.base import Fact
 from typing import Optional
 
-from voldoctor.facts.common import Query, covers, holds_data, mount_arg, resolve_user, run_argv, volume_about
+from voldoctor.facts.common import Query, covers, data_folder, holds_data, mount_arg, resolve_user, run_argv, volume_about
+from voldoctor.shellquote import AND
 from voldoctor.state import Container, DaemonState, Mount
 
 SUBJECT = "container"
@@ -47,6 +48,8 @@ DECLARED = [
     Fact("path.rerun_moved", "argv", "the docker run that starts this container again with what is mounted at "
          "path.nearest_destination mounted at path.wanted instead"),
     Fact("container.rerun", "argv", "the docker run that starts this container again as it was"),
+    Fact("container.stop_rm", "argv", "the commands that stop and remove this container before it is made again "
+         "(docker stop alone when it was started with --rm: stopping removes it)"),
     Fact("container.read_only_root", "bool", "started with --read-only: only its read-write mounts and tmpfs "
          "folders can be written"),
     Fact("container.writable", "str", "where a container started with --read-only can write: its read-write "
@@ -103,9 +106,9 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
     image_vols = d.image_volumes if d else ()
     wanted, origin = None, None
     if q.paths:
-        # Prefer the path one of this container's mounts covers, else the first.
+        # Prefer the path one of this container's mounts covers, else the first; a file stands for its folder.
         wanted = next((p for p in q.paths if any(covers(m.destination, p) for m in c.mounts)), q.paths[0])
-        origin = "query"
+        wanted, origin = data_folder(wanted), "query"
     elif image_vols:
         wanted, origin = image_vols[0], "image"
     covering = None
@@ -142,7 +145,9 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
     write_dir = (posixpath.dirname(wanted.rstrip("/")) or "/") if on_root else None
     if write_dir == "/":
         write_dir = wanted
+    stop_rm = ["docker", "stop", c.name] + ([] if d is not None and d.auto_remove else [AND, "docker", "rm", c.name])
     return {
+        "container.stop_rm": stop_rm,
         "container.read_only_root": read_only if d else None,
         "container.writable": (", ".join(writable) or "nowhere") if read_only else None,
         "container.rerun_writable": run_argv(c.model_copy(update={"detail": d.model_copy(update={"read_only": False})}))

@@ -190,6 +190,13 @@ def _path(lab):
     lab.container("vdt-web", binds=["my-data:/app/date"])
 
 
+def _path_written(lab):
+    """The app wrote its file at /app/data, outside the volume at /app/date: the file must survive the fix."""
+    _path(lab)
+    ex = lab.api.exec_create("vdt-web", ["sh", "-c", "mkdir -p /app/data && echo kept > /app/data/notes.txt"])
+    lab.api.exec_start(ex["Id"])
+
+
 def _path_stopped(lab):
     lab.volume("my-data")
     lab.container("vdt-web", image="vdt-busybox-entry:latest", command=("600",), binds=["my-data:/app/date"],
@@ -338,6 +345,9 @@ SCENARIOS = [
     Scenario("path-mismatch", _path, ("data in /app/data is gone after docker rm",), "mount-path-mismatch",
              (), {"path.wanted": "/app/data", "path.nearest_destination": "/app/date"}, verify=True,
              goal=volume_at("vdt-web", "/app/data", "my-data")),
+    Scenario("path-mismatch-written", _path_written, ("my notes in /app/data/notes.txt are gone after docker rm",),
+             "mount-path-mismatch", (), {"path.wanted": "/app/data", "container.layer_write_count": 1}, verify=True,
+             goal=file_at("vdt-web", "/app/data")),
     Scenario("path-mismatch-stopped-entrypoint", _path_stopped, ("data in /app/data is gone after docker rm",),
              "mount-path-mismatch", (), {"path.nearest_destination": "/app/date"}, verify=True,
              goal=volume_at("vdt-web", "/app/data", "my-data")),

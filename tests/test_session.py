@@ -333,3 +333,13 @@ def test_a_chosen_symptom_survives_naming_its_target():
     assert "Which folder" in s.handle("my files are gone").text
     r = s.handle("1")
     assert "Did you mean" not in r.text and "could not tell" not in r.text and "nothing wrong" in r.text
+
+
+def test_a_follow_up_while_the_numbered_question_is_open_keeps_the_choices():
+    s, _ = talk(snapshot("healthy-persist"))
+    assert "Did you mean" in s.handle("something is wrong with my volume").text
+    for text, said in (("what else could it be?", "none of these"), ("how do I fix it", "nothing to explain or fix")):
+        r = s.handle(text)
+        assert said in r.text and "1. " in r.text and "Tell me first" not in r.text, r.text
+        assert s.pending is not None and s.pending.kind == "symptom"
+    assert "Which volume" in s.handle("1").text  # the choice still works afterwards

@@ -181,3 +181,13 @@ def test_a_file_named_in_the_question_stands_for_its_folder():
     d = a.diagnoses[0]
     assert d.rule == "mount-path-mismatch" and d.evidence["path.wanted"] == "/app/data"
     assert "my-data:/app/data" in " ".join(d.fix) and "upload.txt" not in " ".join(d.fix)
+
+
+def test_an_empty_folder_finds_the_volume_with_a_near_identical_name():
+    """'the folder is empty' reads as a mount hiding files; when the mounted volume is new and empty
+    and a volume a letter away holds the data, that is the answer, not 'nothing wrong'."""
+    data = json.loads(next(p for p in SNAPSHOTS if p.stem == "near-miss-after").read_text())
+    saved = st.loads(json.dumps(data["state"]))
+    for text in ("the /app/data folder is empty in vdt-web2", "the folder is empty"):
+        a = engine.answer(text, rules.load(), lambda pick: saved)
+        assert [d.rule for d in a.diagnoses][:1] == ["mounted-near-miss"], (text, a.match)

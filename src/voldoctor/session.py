@@ -154,6 +154,16 @@ class Session:
             return {"why": self._why, "fix": self._fix, "else": self._else, "recheck": self._recheck}[kind]()
         return self._ask(text)
 
+    def _menu_again(self, kind: str) -> Reply:
+        """A follow-up while the numbered question is open: the choices are still the way on."""
+        first = ("Then it is none of these, as far as your words tell me." if kind == "else"
+                 else "I cannot tell yet which problem it is, so there is nothing to explain or fix.")
+        r = Reply().add(first + " The choices were:")
+        for i, c in enumerate(self.pending.candidates, 1):
+            r.add(f"  {i}. {safe(c.title)}")
+        return r.add("Answer with a number, or paste the error exactly as Docker printed it, or say what you "
+                     "expected and what happened instead.", "dim")
+
     def _follow_up(self, text: str) -> Optional[str]:
         if len(text) > 60:
             return None
@@ -304,6 +314,8 @@ class Session:
                 hit = process.extractOne(text, titles, scorer=fuzz.token_set_ratio, processor=utils.default_process,
                                          score_cutoff=80)
                 choice = hit[2] if hit else None
+            if choice is None and (kind := self._follow_up(text)) in ("else", "why", "fix"):
+                return self._menu_again(kind)  # the question stays open
             if choice is None:
                 self.pending = None
                 return None  # a new message, not an answer

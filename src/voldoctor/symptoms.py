@@ -156,11 +156,22 @@ def _any_error(regexes: tuple[str, ...]) -> re.Pattern:
 _NONE = Entities()
 
 
-@lru_cache(maxsize=16)
+_PATTERNS: dict[tuple[int, ...], tuple] = {}
+
+
 def _patterns(symptoms: tuple[Symptom, ...]) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
-    """Every error pattern, and each symptom's own, as tuples (the prefilters' keys)."""
-    own = tuple(tuple(p.regex for p in s.errors) for s in symptoms)
-    return tuple(rx for rs in own for rx in rs), own
+    """Every error pattern, and each symptom's own, as tuples (the prefilters' keys).
+    Kept per catalogue by the identity of its symptoms (a frozen model's hash walks
+    all its fields: a tenth of the matching time); the symptoms are kept with the
+    entry, so an id is never reused while its entry lives."""
+    key = tuple(map(id, symptoms))
+    hit = _PATTERNS.get(key)
+    if hit is None:
+        if len(_PATTERNS) >= 16:
+            _PATTERNS.clear()
+        own = tuple(tuple(p.regex for p in s.errors) for s in symptoms)
+        hit = _PATTERNS[key] = (symptoms, (tuple(rx for rs in own for rx in rs), own))
+    return hit[1]
 
 
 def error_hits(text: str, symptoms: dict[str, Symptom]) -> tuple[dict[str, Entities], dict[str, int]]:

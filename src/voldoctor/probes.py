@@ -46,8 +46,16 @@ def focus(state: DaemonState, q: Query) -> tuple[list[Container], bool]:
         return newest, False
     rel = [c for c in newest if related(c, q)]
     if rel:
-        return rel, False
+        # another app's healthy volume on the same folder must not hide the container that lost the
+        # data there: the newest other container is looked at too, and kept only with evidence (wrote_under)
+        return rel + [c for c in newest if c not in rel][:1], False
     return newest, True
+
+
+def wrote_under(c: Container, paths: tuple[str, ...]) -> bool:
+    """The container wrote files below one of the paths, outside its mounts (its layer's changes, when read)."""
+    changes = c.detail.changes if c.detail is not None and c.detail.changes else ()
+    return any(covers(p, ch) and not any(covers(m.destination, ch) for m in c.mounts) for p in paths for ch in changes)
 
 
 def command_subjects(state: DaemonState, q: Query, base: dict) -> tuple[list[Subject], list[Subject]]:
@@ -89,6 +97,8 @@ def subjects(state: Optional[DaemonState], q: Query, scopes: set[str]) -> dict[s
             # Nothing pointed anywhere: the containers that were looked at
             # closely are the leads, and only the newest for container-wide rules.
             conts = [c for c in conts if c.detail is not None] or conts[:1]
+        if q.paths and not q.containers and not fallback:
+            conts = [c for c in conts if related(c, q) or wrote_under(c, q.paths)]
         for i, c in enumerate(conts):
             cf = {**base, **container_facts.produce(c, q, in_question=not q.everything, state=state)}
             if "container" in scopes and (i == 0 or not fallback):

@@ -197,6 +197,13 @@ def _path_written(lab):
     lab.api.exec_start(ex["Id"])
 
 
+def _path_written_beside_healthy(lab):
+    """Another app's healthy volume is on /app/data; the container that lost its file is not."""
+    lab.volume("vdt-userdata")
+    lab.container("vdt-userapp", binds=["vdt-userdata:/app/data"])
+    _path_written(lab)
+
+
 def _path_stopped(lab):
     lab.volume("my-data")
     lab.container("vdt-web", image="vdt-busybox-entry:latest", command=("600",), binds=["my-data:/app/date"],
@@ -347,6 +354,10 @@ SCENARIOS = [
              goal=volume_at("vdt-web", "/app/data", "my-data")),
     Scenario("path-mismatch-written", _path_written, ("my notes in /app/data/notes.txt are gone after docker rm",),
              "mount-path-mismatch", (), {"path.wanted": "/app/data", "container.layer_write_count": 1}, verify=True,
+             goal=file_at("vdt-web", "/app/data")),
+    Scenario("path-mismatch-beside-healthy", _path_written_beside_healthy,
+             ("my notes in /app/data/notes.txt are gone after docker rm",), "mount-path-mismatch", (),
+             {"container.name": "vdt-web", "path.wanted": "/app/data"}, verify=True,
              goal=file_at("vdt-web", "/app/data")),
     Scenario("path-mismatch-stopped-entrypoint", _path_stopped, ("data in /app/data is gone after docker rm",),
              "mount-path-mismatch", (), {"path.nearest_destination": "/app/date"}, verify=True,

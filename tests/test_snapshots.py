@@ -191,3 +191,14 @@ def test_an_empty_folder_finds_the_volume_with_a_near_identical_name():
     for text in ("the /app/data folder is empty in vdt-web2", "the folder is empty"):
         a = engine.answer(text, rules.load(), lambda pick: saved)
         assert [d.rule for d in a.diagnoses][:1] == ["mounted-near-miss"], (text, a.match)
+
+
+def test_a_setting_passed_by_name_is_said_to_come_from_the_shell():
+    """A rebuilt line keeps settings by name only (values may be passwords): the note says where the
+    value comes from and how to read the old one before the container goes."""
+    from voldoctor import render
+
+    note = render.pattern_note(("Recreate: docker stop db && docker rm db && docker run -d --name db "
+                                "-e POSTGRES_PASSWORD -v pg:/var/lib/postgresql/data postgres",))
+    assert "export POSTGRES_PASSWORD=" in note and "docker inspect --format '{{join .Config.Env \"\\n\"}}' db" in note
+    assert render.pattern_note(("docker run -e A=1 --name x img",)) is None

@@ -127,6 +127,7 @@ _PATTERN_LINE = re.compile(r"docker [a-z]+ [^()]*\.\.\.")
 PATTERN_NOTE = "(A line with '...' is a pattern: put the rest of your own docker run line where the dots are.)"
 
 
+_RUN_NAME = re.compile(r"docker run [^|;]*?--name (\S+)")
 _ENV_NAME = re.compile(r"\s-e\s+([A-Za-z_][A-Za-z0-9_]*)(?=\s)")  # -e NAME, no value: docker takes it from the shell
 
 
@@ -136,10 +137,13 @@ def pattern_note(fix: tuple[str, ...]) -> Optional[str]:
     notes = [PATTERN_NOTE] if any(_PATTERN_LINE.search(x) for x in fix) else []
     names = list(dict.fromkeys(n for x in fix for n in _ENV_NAME.findall(x)))
     if names:
+        who = next((m.group(1) for x in fix if (m := _RUN_NAME.search(x))), None)
+        look = (f" Before the container is removed, its values are shown by: docker inspect --format "
+                f"'{{{{join .Config.Env \"\\n\"}}}}' {shellquote.word(who)}" if who else "")
         notes.append(f"(-e {names[0]} without a value makes docker copy {names[0]} from your own shell; voldoctor "
                      f"never copies setting values, which may be passwords. Set "
                      f"{'them' if len(names) > 1 else 'it'} first, e.g. export {names[0]}=..., or write "
-                     f"-e {names[0]}=VALUE in the line.)")
+                     f"-e {names[0]}=VALUE in the line.{look})")
     return " ".join(notes) or None
 
 

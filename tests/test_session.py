@@ -343,3 +343,12 @@ def test_a_follow_up_while_the_numbered_question_is_open_keeps_the_choices():
         assert said in r.text and "1. " in r.text and "Tell me first" not in r.text, r.text
         assert s.pending is not None and s.pending.kind == "symptom"
     assert "Which volume" in s.handle("1").text  # the choice still works afterwards
+
+
+def test_check_again_does_not_call_a_remark_a_problem_still_there():
+    s, _ = talk(snapshot("dangling"))
+    r = s.handle("i removed the container and my data is gone, where is it?")
+    assert "Volumes that no container uses" in r.text
+    r = s.handle("check again")
+    assert "Still true (a remark, not a problem)" in r.text and "Still there" not in r.text, r.text
+    assert "looks right now" in r.text

@@ -56,10 +56,11 @@ def run(s: "Session") -> Reply:
             continue
         r.add(f"{mark('info', s.unicode)} Fixed: {safe(d.title)} ({safe(d.subject)}).", "info")
     for d in still:
-        r.add(f"{mark(d.severity, s.unicode)} Still there: {safe(d.title)} ({safe(d.subject)}).", d.severity)
+        said = "Still true (a remark, not a problem)" if d.severity == "info" else "Still there"
+        r.add(f"{mark(d.severity, s.unicode)} {said}: {safe(d.title)} ({safe(d.subject)}).", d.severity)
     for d in fresh:
         chat.show_diagnosis(r, d, s.unicode)
-    if not after.diagnoses and not went:
+    if not any(d.severity != "info" for d in after.diagnoses) and not went:
         r.add("Everything I check for this problem looks right now.")
     s.last, s.looked, s.shown = after, after, min(1, len(after.diagnoses))
     return r

@@ -85,3 +85,9 @@ def test_a_container_is_started_again_with_its_restart_policy_and_working_direct
     assert line[line.index("--restart") + 1] == "unless-stopped" and line[line.index("-w") + 1] == "/data"
     assert "GREETING" in line and not any("hello" in w for w in line)  # a setting's name, never its value
     assert "--restart" not in _rerun("container-readonly")
+
+
+def test_a_hostname_given_with_hostname_is_kept_and_the_default_one_is_not():
+    line = _rerun("container-hostname")
+    assert line[line.index("--hostname") + 1] == "box"
+    assert "--hostname" not in _rerun("container-restart")  # docker's default hostname is the short id

@@ -111,6 +111,7 @@ class ContainerDetail(_Value):
     interactive: bool = False  # -i
     foreground: bool = False  # started attached (no -d)
     restart: str = ""  # --restart policy (always, unless-stopped, on-failure[:N]); "" for none
+    hostname: str = ""  # --hostname, when one was given (docker's default is the short id)
 
 
 class Port(_Value):

@@ -117,6 +117,7 @@ def detail(data: dict, passwd: Optional[str] = None, diff: Optional[list] = None
         tmpfs=tuple(f"{k}:{v}" if v else str(k) for k, v in sorted((hc.get("Tmpfs") or {}).items())),
         tty=bool(cfg.get("Tty")), interactive=bool(cfg.get("OpenStdin")),
         foreground=bool(cfg.get("AttachStdout") or cfg.get("AttachStderr")), restart=_restart(hc.get("RestartPolicy")),
+        hostname="" if str(cfg.get("Hostname") or "") in ("", str(data.get("Id") or "")[:12]) else str(cfg["Hostname"]),
     )
 
 

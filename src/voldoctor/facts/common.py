@@ -124,7 +124,7 @@ def mount_arg(m) -> list[str]:
 
 def run_argv(c, mounts: Optional[list] = None) -> Optional[list[str]]:
     """The `docker run` that starts this container again from its real
-    configuration (name, user, restart policy, working directory, read-only root, tmpfs,
+    configuration (name, user, restart policy, hostname, working directory, read-only root, tmpfs,
     network, ports, env names, mounts, entrypoint,
     command); `mounts` replaces its mounts, as lists of options. None when
     the configuration was not read."""
@@ -142,6 +142,8 @@ def run_argv(c, mounts: Optional[list] = None) -> Optional[list[str]]:
         argv += ["--user", d.user]
     if d.restart:
         argv += ["--restart", d.restart]
+    if d.hostname:
+        argv += ["--hostname", d.hostname]
     if d.workdir:
         argv += ["-w", d.workdir]
     if d.read_only:

@@ -72,7 +72,7 @@ def parse(text: str) -> Optional[DeleteCommand]:
         return _compose(line, toks[1:], v1=True)
     rest = toks[1:]
     if rest and rest[0].lower() not in ("compose", "run"):
-        rest = commandline._until_prose(rest)  # "after docker rm my data was gone" names no container 'my'
+        rest = commandline.until_prose(rest)  # "after docker rm my data was gone" names no container 'my'
     if not rest:
         return None
     verb = rest[0].lower()

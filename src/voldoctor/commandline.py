@@ -84,7 +84,7 @@ PROSE = frozenset("says said but and fails failed gives gave returns returned th
                   "too also everytime every when after before".split())
 
 
-def _until_prose(toks: list[str]) -> list[str]:
+def until_prose(toks: list[str]) -> list[str]:
     if toks and toks[0].endswith((",", ".", ";", "!", "?")):
         return []  # "after docker rm, my data was gone": the command named in a sentence
     for i, t in enumerate(toks):
@@ -127,7 +127,7 @@ def words_around(text: str) -> str:
     if line is None:
         return text
     toks = line.split()
-    kept = _until_prose(toks[1:])
+    kept = until_prose(toks[1:])
     tail = " ".join(toks[1 + len(kept):]) if kept else ""
     return text.replace(line, " " + tail + " ", 1)
 
@@ -147,7 +147,7 @@ def parse(text: str) -> ParsedCommand:
         return ParsedCommand(raw=line[:500], error=f"I could not read that command: {e} (unbalanced quotes?)")
     if len(toks) > MAX_TOKENS:
         return ParsedCommand(raw=line[:500], error=f"I could not read that command: it has {len(toks)} words")
-    toks = _until_prose(toks[1:])  # after 'docker'
+    toks = until_prose(toks[1:])  # after 'docker'
     if not toks:
         return ParsedCommand(raw=line, error=NO_COMMAND)
     verb = toks[0].lower()

@@ -9,6 +9,7 @@ from typing import Any, Optional
 
 from voldoctor import effects, shellquote
 from voldoctor.engine import Answer, Diagnosis
+from voldoctor.engine import show as engine_show
 from voldoctor.rules import Rule, RuleSet, Symptom
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x80-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -168,11 +169,9 @@ def plural(n: int, word: str) -> str:
 
 
 def _show(v: Any) -> str:
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v):
-        return " ".join(shellquote.word(x) for x in v)  # a command line as it would be typed
-    return str(v)
+    if v is None:
+        return "None"
+    return "" if isinstance(v, (list, tuple)) and not v else engine_show(v)
 
 
 NOT_VOLUMES = ("This does not look like a Docker volume problem (it reads like another Docker problem: "

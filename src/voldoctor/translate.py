@@ -112,7 +112,7 @@ def detail(data: dict, passwd: Optional[str] = None, diff: Optional[list] = None
         env_names=tuple(dict.fromkeys(n for n in names if n and not HOST_ENV.match(n))),
         publish=_publish(hc.get("PortBindings") or {}), network=str(hc.get("NetworkMode") or ""),
         user=user, image_volumes=tuple(sorted((cfg.get("Volumes") or {}).keys())), passwd=passwd,
-        workdir=str(cfg.get("WorkingDir") or ""), auto_remove=bool((data.get("HostConfig") or {}).get("AutoRemove")),
+        workdir=str(cfg.get("WorkingDir") or ""), auto_remove=bool(hc.get("AutoRemove")),
         init_env=env_names, changes=changes, read_only=bool(hc.get("ReadonlyRootfs")),
         tmpfs=tuple(f"{k}:{v}" if v else str(k) for k, v in sorted((hc.get("Tmpfs") or {}).items())),
         tty=bool(cfg.get("Tty")), interactive=bool(cfg.get("OpenStdin")),

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, Optional
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from voldoctor.commandline import ParsedCommand
 from voldoctor.state import DaemonState, Image
@@ -62,8 +63,6 @@ def near_misses(name: str, existing: list[str]) -> list[str]:
 
     def norm(s: str, **_: Any) -> str:
         return s.lower().replace("_", "-").replace(".", "-")
-
-    from rapidfuzz.distance import Levenshtein
 
     hits = process.extract(name, existing, scorer=fuzz.ratio, processor=norm,
                            score_cutoff=NEAR_MISS_CUTOFF, limit=5)

@@ -352,3 +352,9 @@ def test_check_again_does_not_call_a_remark_a_problem_still_there():
     r = s.handle("check again")
     assert "Still true (a remark, not a problem)" in r.text and "Still there" not in r.text, r.text
     assert "looks right now" in r.text
+
+
+def test_a_remark_beside_the_answer_is_not_counted_as_a_problem():
+    s, _ = talk(snapshot("near-miss-after"))
+    r = s.handle("my data is gone")
+    assert "I also found 1 remark: Volumes that no container uses" in r.text and "other problem" not in r.text

@@ -289,3 +289,11 @@ def test_model_files_stay_small():
     size = learned.MODEL_PATH.stat().st_size + learned.WEIGHTS_PATH.stat().st_size
     assert size < 2_000_000, size
     assert learned.model().classes == sorted(SYMS) + ["other"]
+
+
+def test_a_container_name_in_a_conflict_error_is_not_a_path():
+    m = match('docker: Error response from daemon: Conflict. The container name "/notes" is already in use by '
+              'container "9351d70d1bcf". You have to remove (or rename) that container to be able to reuse that name.',
+              SYMS)
+    assert m.symptom.id == "name-conflict" and "/notes" not in m.entities.paths
+    assert match("touch: /notes: Permission denied", SYMS).entities.paths == ("/notes",)

@@ -44,7 +44,10 @@ def present(a: Answer, unicode: bool, note: Optional[str] = None, restate: bool 
     show_diagnosis(r, a.diagnoses[0], unicode)
     rest = a.diagnoses[1:]
     if rest:
-        r.add(f"I also found {plural(len(rest), 'other problem')}: "
+        n = sum(d.severity != "info" for d in rest)
+        said = " and ".join(x for x in (plural(n, "other problem") if n else "",
+                                        plural(len(rest) - n, "remark") if len(rest) > n else "") if x)
+        r.add(f"I also found {said}: "
               + "; ".join(safe(d.title) for d in rest[:3]) + ". Ask \"what else?\" to see the next.", "dim")
     r.add("Ask \"why?\" for the reason, or say \"check again\" once you have tried the fix.", "dim")
     return r

@@ -24,6 +24,7 @@ NEAR_EXACT = 95
 WEAK = 50  # below this a symptom is not even offered as a candidate
 MAX_TEXT = 4000  # longer input is scored on its first part (pasted logs run long)
 
+_CONTAINER_NAME_RE = re.compile(r'(?:name|container) "(/[\w.@+-]+)"', re.IGNORECASE)
 PATH_RE = re.compile(r"(?<![\w.:/-])(/[\w.@+\-]+(?:/[\w.@+\-]*)*)")
 TOKEN_RE = re.compile(r"[A-Za-z0-9][\w.\-]*")
 
@@ -333,8 +334,9 @@ def extract(text: str, names: Names) -> Entities:
             vols.append(w)
     tokens = set(TOKEN_RE.findall(text))
     vols += [t for t in tokens if t in names.volumes]
+    names_in_errors = set(_CONTAINER_NAME_RE.findall(text))  # 'The container name "/web"' names a container
     for p in PATH_RE.findall(text):
-        if not p.startswith(("/var/run/docker", "/run/docker")) and len(p) > 1:
+        if not p.startswith(("/var/run/docker", "/run/docker")) and len(p) > 1 and p not in names_in_errors:
             paths.append(p.rstrip(".,;:"))
     conts = [t for t in tokens if t in names.containers]
     if names.container_ids:

@@ -119,6 +119,27 @@ def test_pasted_typo_command_warns_before_data_is_lost():
     assert a.diagnoses[0].rule == "run-volume-typo"
     assert "new and empty" in a.diagnoses[0].message and "my-data" in a.diagnoses[0].message
     assert a.exit_code == engine.Exit.PROBLEMS
+    # The fix is the whole command again, one name changed, not an instruction to edit it.
+    assert a.diagnoses[0].fix[0].endswith(": docker run -d -v my-data:/app/data docker/getting-started")
+    assert not any("replace" in line for line in a.diagnoses[0].fix)
+
+
+def test_command_with_another_volume_source():
+    """One word of the pasted command changes, however the mount was written; others stay."""
+    from voldoctor.facts import spec as spec_facts
+
+    def swap(line, name="right"):
+        c = commandline.parse(line)
+        return spec_facts.with_source(c.argv, c.mounts[0], name)
+    assert swap("docker run -v wrong:/d -v wrong2:/e img sh -c 'echo wrong:/d'") == (
+        "docker", "run", "-v", "right:/d", "-v", "wrong2:/e", "img", "sh", "-c", "echo wrong:/d")
+    assert swap("docker run --volume=wrong:/d:ro img")[2] == "--volume=right:/d:ro"
+    assert swap("docker run --mount type=volume,src=wrong,dst=/d img")[3] == "type=volume,src=right,dst=/d"
+    assert swap("docker run --mount source=wrong,target=/d img")[3] == "source=right,target=/d"
+    assert swap("docker container run -d -v wrong:/d img")[:5] == ("docker", "container", "run", "-d", "-v")
+    assert swap("docker run -v /host:/d img") is not None  # a bind source is one word too
+    assert spec_facts.with_source(("docker", "run", "img"), commandline.MountSpec("x:/d", "volume", "x", "/d"),
+                                   "y") is None
 
 
 def _bench():

@@ -321,6 +321,15 @@ def test_unsure_words_are_decided_by_the_daemon_in_the_conversation():
     assert "I found nothing wrong that fits any of these" in r.text  # e.g. asked again after the fix
 
 
+def test_unsure_words_hear_of_another_problem_and_keep_the_question():
+    s, _ = talk(snapshot("uid-mismatch-stopped"))
+    r = s.handle("my volume doesnt work")
+    assert "which may be what you mean" in r.text and "cannot write the mounted folder" in r.text
+    assert "docker start vdt-sleeper" in r.text  # stopped: it is told to start it after the chown
+    assert "is it one of these?" in r.text and s.pending is not None and s.pending.kind == "symptom"
+    assert r.text.index("cannot write the mounted folder") < r.text.index("is it one of these?")
+
+
 def test_a_chosen_symptom_survives_naming_its_target():
     """Choosing from the numbered question, then naming the volume or the folder asked
     for, answers that symptom: the question is not read again from the words."""

@@ -126,6 +126,27 @@ def test_words_that_fit_several_problems_are_decided_by_what_the_daemon_shows():
     assert not c.clear_on_daemon and render.CLEAR_ON_DAEMON not in render.answer_text(c)  # offline: nothing seen
 
 
+def test_unsure_words_still_hear_of_a_problem_none_of_the_candidates_names():
+    """"my volume doesnt work" reads as a missing volume, Desktop sharing or anonymous
+    volumes; the daemon shows a file written outside any volume, or a stopped container
+    whose user cannot write its volume. The question stays, and the problem is said
+    beside it; on healthy daemons nothing is invented."""
+    from voldoctor import render
+
+    text = "my volume doesnt work"
+    for stem, rule in (("layer-writes", "container-layer-writes"), ("uid-mismatch-stopped", "uid-mismatch")):
+        a = _unsure(stem, text)
+        assert a.match.symptom is None and not set(rules.load().rules[rule].symptoms) & {c.id for c in a.match.candidates}
+        assert [d.rule for d in a.diagnoses if d.severity != "info"] == [rule]
+        out = render.answer_text(a)
+        assert "Did you mean" in out and render.FOUND_BESIDE in out and not a.clear_on_daemon
+        assert out.index(render.FOUND_BESIDE) < out.index(f"[{rule}]")
+    for healthy in ("healthy-persist", "healthy-permission", "healthy-in-use", "healthy-not-found"):
+        b = _unsure(healthy, text)
+        assert [d.rule for d in b.diagnoses if d.severity != "info"] == [], healthy
+        assert b.clear_on_daemon and render.FOUND_BESIDE not in render.answer_text(b)
+
+
 def test_two_candidates_with_evidence_still_ask():
     """When the daemon shows problems for more than one candidate, nothing is decided;
     with one, that one is the answer and keeps only its own diagnoses."""

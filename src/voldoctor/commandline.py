@@ -69,6 +69,7 @@ class ParsedCommand:
     error: Optional[str] = None
     slips: tuple[str, ...] = ()  # slips of the pen docker would misread (a space for ':', 'rum' for 'run')
     corrected: tuple[str, ...] = ()  # the whole command as meant, one word an item (when there are slips)
+    argv: tuple[str, ...] = ()  # run/create: the whole command as meant, one word an item (slips or not)
 
     @property
     def ok(self) -> bool:
@@ -291,7 +292,7 @@ def _run(line: str, verb: str, args: list[str], head: list[str] = (), slips: tup
     fixed += args[i:]
     return ParsedCommand(raw=line, kind=verb, image=image, name=name, user=user, rm=rm, read_only=ro,
                          mounts=tuple(mounts), ports=tuple(ports), error=err, slips=tuple(slips),
-                         corrected=tuple(fixed) if slips else ())
+                         corrected=tuple(fixed) if slips else (), argv=tuple(fixed))
 
 
 def _port(spec: str) -> tuple[Optional[int], str]:
@@ -392,3 +393,4 @@ def _duplicates(mounts: list[MountSpec]) -> list[MountSpec]:
         seen.setdefault(t, len(out))
         out.append(m)
     return out
+

@@ -25,9 +25,9 @@ def command_effects(cmd: Optional[ParsedCommand], state: Optional[DaemonState]) 
         for m in cmd.mounts:
             if m.type == "volume":
                 if seen and state.volume(m.source) is None:
-                    out.append(f"-v {m.raw}: creates a new, empty volume {m.source} and mounts it at {m.target}")
+                    out.append(f"{m.flag} {m.raw}: creates a new, empty volume {m.source} and mounts it at {m.target}")
                 else:
-                    out.append(f"-v {m.raw}: mounts the volume {m.source} at {m.target}" + (" (read-only)" if m.readonly else ""))
+                    out.append(f"{m.flag} {m.raw}: mounts the volume {m.source} at {m.target}" + (" (read-only)" if m.readonly else ""))
             elif m.type == "anonymous":
                 out.append(f"{m.raw}: a new anonymous volume at {m.target}, not reused by any later run"
                            + ("; deleted with the container (--rm)" if cmd.rm else ""))

@@ -325,7 +325,8 @@ def answer(
 
     # a rule for a reported symptom only: not for a pasted command alone, nor for a check-up with no words
     # (nor when the words are unsure: the symptom those rules presume was not said)
-    rules = [r for r in rules_for(ruleset, sym_ids, command)
+    # (unsure words also get a check-up: a problem on the daemon that none of the candidates names is still said)
+    rules = [r for r in rules_for(ruleset, list(ruleset.symptoms) if unsure else sym_ids, command)
              if not ((from_command or checkup or unsure) and r.reported_only)]
     rules += [r for r in project_rules if r not in rules]
     want = frozenset(FACTS[f].needs for r in rules for f in r.facts_used if FACTS[f].needs)

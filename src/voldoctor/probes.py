@@ -65,7 +65,7 @@ def command_subjects(state: DaemonState, q: Query, base: dict) -> tuple[list[Sub
     cf = {**base, **command_facts.produce(cmd)}
     img = image_of(state, cmd.image) if cmd.image and state.images is not None else None
     ivols = img.volumes if img else ()
-    specs = [Subject("spec", f"command mount {m.raw}", {**cf, **spec_facts.produce(state, m, image_volumes=ivols)})
+    specs = [Subject("spec", f"command mount {m.raw}", {**cf, **spec_facts.produce(state, m, image_volumes=ivols, argv=cmd.argv)})
              for m in cmd.mounts if m.type != "tmpfs"]
     for path in (img.volumes if img else ()):
         if not any(covers(m.target, path) for m in cmd.mounts if m.target):

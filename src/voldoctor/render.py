@@ -182,6 +182,9 @@ CLEAR_ON_DAEMON = ("On the daemon I found nothing wrong that fits any of these. 
                    "nothing left to fix; if it is not, say which one it is, with the name or folder it is about.")
 
 
+FOUND_BESIDE = "On the daemon I found this, which may be what you mean:"
+
+
 def answer_text(a: Answer, unicode: bool = True) -> str:
     m = a.match
     lines: list[str] = []
@@ -231,6 +234,8 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
                 lines.append(CLEAR_ON_DAEMON)
             lines.append(f"Ask again in other words, or pick one by its id: voldoctor diagnose --symptom "
                          f"{m.candidates[0].id} ...")
+            if any(d.severity != "info" for d in a.diagnoses):
+                lines.append(FOUND_BESIDE)
         else:
             lines.append("I could not match that to a volume problem I know. Try the error message as Docker printed it.")
     ents = a.entities

@@ -19,7 +19,7 @@ from voldoctor.lab import talk as lab_talk  # registers /lab and /hint
 from voldoctor.engine import Answer
 from voldoctor.plan import ReadPlan
 from voldoctor.conversation import COMMANDS, FOLLOW_UP_CUTOFF, FOLLOW_UPS, Focus, Line, Pending, Reply
-from voldoctor.render import CLEAR_ON_DAEMON, NOT_VOLUMES, safe
+from voldoctor.render import CLEAR_ON_DAEMON, FOUND_BESIDE, NOT_VOLUMES, safe
 from voldoctor.rules import RuleSet
 from voldoctor.state import DaemonState
 from voldoctor.symptoms import Match
@@ -213,7 +213,14 @@ class Session:
                 if looked.match.via == "state":
                     return self._ask(text, looked.match, volume=volume, container=container, restate=restate)
             self.pending = Pending("symptom", text, [c.id for c in m.candidates], m.candidates)
-            r = Reply().add("I am not sure which problem you mean. Did you mean:")
+            found = [d for d in looked.diagnoses if d.severity != "info"] if looked is not None else []
+            r = Reply()
+            if found:  # what the daemon shows comes first; the question stays open below it
+                r.add("I am not sure which problem you mean. " + FOUND_BESIDE, "title")
+                for d in found:
+                    chat.show_diagnosis(r, d, self.unicode)
+            r.add("If it is something else, is it one of these?" if found else
+                  "I am not sure which problem you mean. Did you mean:")
             for i, c in enumerate(m.candidates, 1):
                 r.add(f"  {i}. {safe(c.title)}")
             if looked is not None and looked.clear_on_daemon:

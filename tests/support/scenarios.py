@@ -63,6 +63,14 @@ def volume_at(container: str, path: str, name: Optional[str] = None) -> Callable
     return goal
 
 
+def started_with(volume: str, path: str) -> Callable:
+    """A container has been started with this volume at the path."""
+    def goal(lab) -> bool:
+        return any(m.get("Name") == volume and m["Destination"] == path
+                   for c in lab.api.containers(all=True) for m in lab.api.inspect_container(c["Id"])["Mounts"])
+    return goal
+
+
 def readable(volume: str, name: str) -> Callable:
     """The file is readable from a new container that mounts the volume."""
     def goal(lab) -> bool:
@@ -334,7 +342,7 @@ SCENARIOS = [
              ("mounted-read-only",), {"container.uid": 1000, "mount.owner_uid": 0, "mount.mode": "755"},
              verify=True, goal=can_write("vdt-writer", "/data")),
     Scenario("uid-mismatch-stopped", _uid_stopped, ("touch: /data/f: Permission denied", "--container", "vdt-sleeper"),
-             "uid-mismatch", (), {"container.uid": 1000}, verify=True),
+             "uid-mismatch", (), {"container.uid": 1000}, verify=True, goal=can_write("vdt-sleeper", "/data")),
     Scenario("uid-mismatch-named-user", _uid_named, ("permision denied writing /srv/data/x",), "uid-mismatch",
              (), {"container.uid": 1000, "container.user": "app"}, verify=True,
              goal=can_write("vdt-appuser", "/srv/data")),
@@ -382,10 +390,11 @@ SCENARIOS = [
     Scenario("healthy-not-found", _healthy, ("volume not found", "--volume", "my-data"), None),
     Scenario("healthy-permission", _healthy, ("permission denied", "--container", "vdt-lab"), None),
     Scenario("healthy-persist", _healthy, ("data in /app/data is gone", "--container", "vdt-lab"), None),
-    Scenario("run-volume-typo", _run_typo, ("docker run -d -p 8965:80 -v my_data:/app/data vdt-busybox:latest",),
+    # The fix prints the whole command with the volume's right name: run as printed, then asked again with it.
+    Scenario("run-volume-typo", _run_typo,
+             ("docker run -d -p 8965:80 -v my_data:/app/data vdt-busybox:latest",),
              "run-volume-typo", ("volume-name-typo",), {"spec.source": "my_data", "spec.near_miss": "my-data"},
-             verify=True, then="docker run -d -p 8965:80 -v my-data:/app/data vdt-busybox:latest",
-             uses="-v my-data:/app/data"),
+             verify=True, after=AS_MEANT, goal=started_with("my-data", "/app/data")),
     Scenario("mount-spec-invalid", _run_typo, ("docker run -v my-data:app/data vdt-busybox:latest",),
              "mount-spec-invalid", (), {"spec.corrected": "my-data:/app/data"}, verify=True,
              then="docker run -v my-data:/app/data vdt-busybox:latest", uses="my-data:/app/data"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Optional
+
 from voldoctor.commandline import MountSpec
 from voldoctor.facts.base import Fact
 from voldoctor.facts.common import covers, near_misses
@@ -18,6 +21,7 @@ DECLARED = [
     Fact("spec.corrected", "str", "the mount written correctly"),
     Fact("spec.volume_exists", "bool", "the named volume exists already"),
     Fact("spec.near_miss", "str", "an existing volume whose name is close to this one"),
+    Fact("spec.command_near", "argv", "the whole pasted command with spec.near_miss as this mount's volume"),
     Fact("spec.source_exists", "bool", "the bind mount's host path exists (when visible here)"),
     Fact("spec.image_volume", "bool", "not written in the command: a VOLUME the image declares, left unnamed"),
     Fact("spec.writes_expected", "bool", "the target is where the app keeps data (an image VOLUME, or a data-like "
@@ -35,8 +39,30 @@ def writes_expected(target: str, image_volumes: tuple[str, ...]) -> bool:
     return any(part in DATA_NAMES for part in target.lower().split("/"))
 
 
+def with_source(argv: tuple[str, ...], spec: MountSpec, source: str) -> Optional[tuple[str, ...]]:
+    """The command again with the mount `spec` taking `source` instead of its own
+    (one word changed), or None when that word is not found as written."""
+    if not spec.source:
+        return None
+    if spec.flag == "-v" and spec.raw.startswith(spec.source):
+        new = source + spec.raw[len(spec.source):]
+    elif spec.flag == "--mount":
+        new = re.sub(r"(^|,)(source|src)=" + re.escape(spec.source) + r"(?=,|$)",
+                     lambda m: f"{m.group(1)}{m.group(2)}={source}", spec.raw, count=1)
+        if new == spec.raw:
+            return None
+    else:
+        return None
+    out = list(argv)
+    for i, tok in enumerate(out):
+        if tok.endswith(spec.raw) and (tok == spec.raw or tok[:-len(spec.raw)] in ("-v", "-v=", "--volume=", "--mount=")):
+            out[i] = tok[:-len(spec.raw)] + new
+            return tuple(out)
+    return None
+
+
 def produce(state: DaemonState, spec: MountSpec, image_volume: bool = False,
-               image_volumes: tuple[str, ...] = ()) -> dict:
+               image_volumes: tuple[str, ...] = (), argv: tuple[str, ...] = ()) -> dict:
     problem = spec.problem
     if problem and problem.startswith("a Windows path") and state.info.desktop:
         problem = None  # Docker Desktop's CLI turns Windows paths into ones its VM understands
@@ -59,6 +85,7 @@ def produce(state: DaemonState, spec: MountSpec, image_volume: bool = False,
         "spec.corrected": spec.corrected if problem else None,
         "spec.volume_exists": vol_exists,
         "spec.near_miss": near,
+        "spec.command_near": list(with_source(argv, spec, near) or ()) or None if near and argv else None,
         "spec.source_exists": src_exists,
         "spec.image_volume": image_volume,
         "spec.writes_expected": writes_expected(spec.target, image_volumes) if spec.target.startswith("/") else None,

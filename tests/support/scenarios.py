@@ -8,6 +8,7 @@ tests/data/snapshots/, which the unit tests replay without a daemon.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -89,6 +90,19 @@ def host_file(name: str) -> Callable:
     def goal(lab) -> bool:
         return (lab.tmp / name).is_file()
     return goal
+
+
+def both(*goals: Callable) -> Callable:
+    def goal(lab) -> bool:
+        return all(g(lab) for g in goals)
+    return goal
+
+
+def _writing(lab, name: str, files: tuple[str, ...], **kw) -> None:
+    """A running container that has written these files outside its mounts."""
+    script = " && ".join(f"mkdir -p {posixpath.dirname(f)} && echo hi > {f}" for f in files) + " && sleep 600"
+    cid = lab.container(name, command=("sh", "-c", script), **kw)
+    wait_until(lambda: {ch["Path"] for ch in lab.api.diff(cid) or []} >= set(files), what=f"{name} to write {files}")
 
 
 def can_write(container: str, path: str) -> Callable:
@@ -216,6 +230,23 @@ def _path_stopped(lab):
     lab.volume("my-data")
     lab.container("vdt-web", image="vdt-busybox-entry:latest", command=("600",), binds=["my-data:/app/date"],
                   start=False)
+
+
+def _novolume_written(lab):
+    _writing(lab, "vdt-bare2", ("/app/data/notes.txt", "/app/work/draft.txt"))
+
+
+def _readonly_written(lab):
+    lab.volume("vdt-rovol5")
+    _writing(lab, "vdt-reader2", ("/app/work/draft.txt",), binds=["vdt-rovol5:/data:ro"])
+
+
+def _near_after_written(lab):
+    lab.volume("vdt-site-data")
+    lab.run("vdt-first", command=("sh", "-c", "echo hi > /app/data/notes.txt"), binds=["vdt-site-data:/app/data"])
+    lab.api.remove_container(lab.containers.pop())
+    lab.volume("vdt-site_data")
+    _writing(lab, "vdt-web5", ("/app/uploads/pic.txt",), binds=["vdt-site_data:/app/data"])
 
 
 def _novolume(lab):
@@ -373,6 +404,18 @@ SCENARIOS = [
     Scenario("no-volume", _novolume, ("my data in /app/data is gone after i removed the container", "--container",
                                       "vdt-bare"), "container-without-volume", (), {"container.mount_count": 0},
              verify=True, goal=volume_at("vdt-bare", "/app/data")),
+    # Fixes that recreate a container first keep a copy of what it wrote outside its mounts (run as printed:
+    # the copies are on the host afterwards, and the data folder's files are in the new volume).
+    Scenario("no-volume-written", _novolume_written, ("my data in /app/data will be gone if i remove the container",
+                                                      "--container", "vdt-bare2"), "container-without-volume", (),
+             {"path.written": 1}, verify=True,
+             goal=both(file_at("vdt-bare2", "/app/data"), host_file("vdt-bare2-saved-app-work-draft.txt"))),
+    Scenario("read-only-written", _readonly_written, ("touch: /data/x: Read-only file system",), "mounted-read-only",
+             (), {"mount.rw": False}, verify=True,
+             goal=both(can_write("vdt-reader2", "/data"), host_file("vdt-reader2-saved-app-work-draft.txt"))),
+    Scenario("near-miss-after-written", _near_after_written, ("my data is gone", "--container", "vdt-web5"),
+             "mounted-near-miss", (), {"mount.near_miss": "vdt-site-data"}, verify=True,
+             goal=both(file_at("vdt-web5", "/app/data"), host_file("vdt-web5-saved-app-uploads-pic.txt"))),
     Scenario("no-volume-removed-before", _novolume_removed_before,
              ("my data in /app/data is gone after i removed the container", "--container", "vdt-bare"),
              "container-without-volume", (), {"container.mount_count": 0}, verify=True,

@@ -34,6 +34,9 @@ DECLARED = [
     Fact("container.layer_writes", "str", "files it wrote outside every mount (they die with it)", "changes"),
     Fact("container.layer_write_count", "int", "how many such files", "changes"),
     Fact("container.layer_first", "str", "the first of those files", "changes"),
+    Fact("container.save_layer", "argv", "docker cp lines that keep a copy on the host (./NAME-saved-PATH) of "
+         "what it wrote outside its mounts and outside path.wanted, before it is removed", "changes"),
+    Fact("path.written", "int", "how many files it wrote below path.wanted, outside its mounts", "changes"),
     Fact("path.wanted", "str", "the data path in question (the learner's, else an image VOLUME)"),
     Fact("path.origin", "str", "where path.wanted came from: query or image"),
     Fact("path.covered_by", "str", "what is mounted over path.wanted: volume, bind, "
@@ -92,6 +95,24 @@ def database(image: str, env_names: tuple[str, ...]) -> Optional[str]:
     if db is None or not any(e.startswith(db[1]) for e in env_names):
         return None
     return db[0]
+
+
+SAVE_MAX = 4  # copy lines at most: more written paths are copied by their folders
+
+
+def save_argv(name: str, paths: list[str]) -> Optional[list[str]]:
+    """docker cp lines (joined by &&) that copy these paths out of the container,
+    each to ./NAME-saved-PATH in the current folder; None when that would copy /."""
+    items = sorted(set(paths))
+    while len(items) > SAVE_MAX:
+        items = sorted({posixpath.dirname(p.rstrip("/")) or "/" for p in items})
+    items = [p for p in items if not any(o != p and o != "/" and p.startswith(o.rstrip("/") + "/") for o in items)]
+    if not items or "/" in items:
+        return None
+    out: list[str] = []
+    for p in items:
+        out += ([AND] if out else []) + ["docker", "cp", f"{name}:{p}", f"./{name}-saved{p.rstrip('/').replace('/', '-')}"]
+    return out
 
 
 def mount_label(m: Mount) -> str:
@@ -170,6 +191,9 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
         if writes else None,
         "container.layer_write_count": len(writes) if writes is not None else None,
         "container.layer_first": writes[0] if writes else None,
+        "container.save_layer": save_argv(c.name, [p for p in writes if not (wanted and covers(wanted, p))])
+        if writes else None,
+        "path.written": sum(covers(wanted, p) for p in writes) if writes is not None and wanted else None,
         "container.name": c.name,
         "container.id": c.short_id,
         "container.image": c.image,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voldoctor import compose, deletes, project
+from voldoctor import compose, deletes, project, rules
 from voldoctor.state import Container, DaemonInfo, DaemonState, Endpoint, Mount, Volume
 
 # ------------------------------------------------------------ project names
@@ -247,6 +247,38 @@ def test_a_sentence_about_docker_rm_is_not_a_cleanup_command(text):
 
     assert deletes.parse(text) is None
     assert commandline.command_line(text) is None
+
+
+@pytest.mark.parametrize("text,ran", [
+    ("i did docker rm notes and my notes.txt is gone, can i get it back", True),
+    ("I accidentally ran docker volume prune, can I recover my volume?", True),
+    ("after docker compose down -v my database was empty", True),
+    ("docker rm -f web and now my files are missing", True),
+    ("will docker rm notes delete my data", False),
+    ("what does docker volume prune remove?", False),
+    ("docker compose down -v", False),
+    ("is it safe to run docker system prune -a", False),
+])
+def test_a_cleanup_that_already_ran_is_asked_about_not_forecast(text, ran):
+    """Told after the fact, the command's result is the question: no forecast of what it
+    would delete (its container may be gone already), the words go to the matcher."""
+    from voldoctor import engine
+
+    assert deletes.already_ran(text) is ran
+    q = engine.read(text, rules.load())
+    assert (q.cleanup is None) is ran
+    if ran:
+        assert q.command is None or q.command.kind in ("run", "create")
+        assert q.match.symptom is not None or q.match.candidates
+
+
+def test_a_command_ends_at_sentence_punctuation():
+    from voldoctor import commandline
+
+    assert deletes.parse("will docker rm notes delete my data").raw == "docker rm notes"
+    assert deletes.parse("docker volume prune, can i get my data back").kind == "volume-prune"
+    assert commandline.parse("docker run -v x:/d busybox, and it fails").image == "busybox"
+    assert commandline.parse("docker run -v x:/d busybox sh -c 'a, b'").image == "busybox"
 
 
 @pytest.mark.parametrize("text,names", [("docker rm web", ("web",)), ("docker rm -f web db", ("web", "db")),

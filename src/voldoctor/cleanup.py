@@ -37,6 +37,25 @@ class DeleteCommand:
     run: Optional[commandline.ParsedCommand] = None
 
 
+# Words that say a cleanup command already ran ("i did docker rm web and my notes are gone"):
+# then the learner asks about its result, not what it would delete.
+_RAN = re.compile(r"\b(?:i|we|i've|we've|i have|we have|had)\s+(?:just\s+|accidentally\s+|already\s+)?"
+                  r"(?:did|ran|run|used|typed|executed|tried|done|removed|deleted|pruned)\b|\bafter\b|\bby mistake\b",
+                  re.IGNORECASE)
+_LOST = re.compile(r"\b(?:is|are|was|were|got|been|now)\s+(?:all\s+)?(?:gone|missing|empty|deleted|lost|wiped)\b|"
+                   r"\b(?:lost|disappeared|vanished|wiped out)\b|\b(?:get|bring)\s+\w+(?:\s+\w+)?\s+back\b|"
+                   r"\b(?:recover|restore|undo)\b", re.IGNORECASE)
+
+
+def already_ran(text: str) -> bool:
+    """The text tells of a cleanup command that already ran, rather than asking what it would do."""
+    line = find(text)
+    if line is None:
+        return False
+    before = text[: text.find(line)]
+    return bool(_RAN.search(before) or _LOST.search(text))
+
+
 def find(text: str) -> Optional[str]:
     m = FIND.search(text)
     if not m:
@@ -72,7 +91,8 @@ def parse(text: str) -> Optional[DeleteCommand]:
         return _compose(line, toks[1:], v1=True)
     rest = toks[1:]
     if rest and rest[0].lower() not in ("compose", "run"):
-        rest = commandline.until_prose(rest)  # "after docker rm my data was gone" names no container 'my'
+        kept = commandline.until_prose(rest)  # "after docker rm my data was gone" names no container 'my'
+        line, rest = (shlex.join([toks[0], *kept]) if kept != rest else line), kept
     if not rest:
         return None
     verb = rest[0].lower()

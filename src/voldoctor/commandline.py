@@ -82,17 +82,20 @@ PROSE = frozenset("says said but and fails failed gives gave returns returned th
                   "does did command commands always never works worked "
                   # pronouns and determiners: "after docker rm my data was gone" is a sentence, not rm of 'my'
                   "my our your his her their the an this that these those all everything again agian now "
-                  "too also everytime every when after before".split())
+                  "too also everytime every when after before delete deletes deleting erase erases wipe wipes lose "
+                  "loses".split())
 
 
 def until_prose(toks: list[str]) -> list[str]:
     if toks and toks[0].endswith((",", ".", ";", "!", "?")):
         return []  # "after docker rm, my data was gone": the command named in a sentence
     for i, t in enumerate(toks):
-        if i >= 1 and (t.lower().strip(",.;!?") in PROSE or (t.endswith((":", ",")) and not t.startswith("-") and i > 2)):
+        if i >= 1 and (t.lower().strip(",.;!?") in PROSE or (t.endswith(":") and not t.startswith("-") and i > 2)):
             if i == 1 or (i == 2 and toks[0].lower() in ("volume", "container")):
                 return []  # "docker run says ...": words about a command, not a command
             return toks[:i]
+        if i >= 1 and t.endswith((",", ";", "!", "?")) and not t.startswith("-"):
+            return toks[:i] + [t.rstrip(",;!?")]  # "docker volume prune, can I get it back"
     return toks
 
 

@@ -35,7 +35,7 @@ from typing import Optional
 
 from voldoctor import compose
 from voldoctor.facts.common import _size
-from voldoctor.cleanup import DeleteCommand, find, parse  # noqa: F401 - read there, forecast here
+from voldoctor.cleanup import DeleteCommand, already_ran, find, parse  # noqa: F401 - read there, forecast here
 from voldoctor.state import Container, DaemonState, Volume
 
 RUNNING = ("running", "paused", "restarting")

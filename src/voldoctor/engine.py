@@ -239,6 +239,8 @@ def read(text: str, ruleset: RuleSet, prior: Optional[Match] = None) -> Question
     line = commandline.command_line(text)
     command = commandline.parse(text) if line else None
     cleanup = deletes.parse(text)
+    if cleanup is not None and deletes.already_ran(text):  # "i did docker rm x and my data is gone": asks of its result
+        cleanup, command = None, command if command is not None and command.kind in ("run", "create") else None
     if cleanup is not None and command is not None and not command.ok:
         command = None  # a prune or compose command: read by deletes, not by the run/volume parser
     if prior is not None:
@@ -252,11 +254,10 @@ LOOK_MIN = 5  # a candidate this likely (score, 0-100) is checked on the daemon 
 
 
 def _decided_by_state(m: Match, diags: list, unsure: list[str], ruleset: RuleSet) -> tuple[Match, list, list[str]]:
-    """The unsure candidate that every problem found on the daemon belongs to (the
-    likeliest, when a rule serves several), as the match (via "state"), with its
-    diagnoses; else (nothing found, or problems of different candidates) the match
-    unchanged and only the daemon's own diagnoses (a daemon that cannot be reached
-    is said either way)."""
+    """The unsure candidate that every problem found on the daemon belongs to (the likeliest, when a rule
+    serves several), as the match (via "state"), with its diagnoses; else (nothing found, or problems of
+    different candidates) the match unchanged and only the diagnoses of no candidate (a check-up's, the
+    daemon's own)."""
     def symptoms_of(d) -> set[str]:
         r = ruleset.rules.get(d.rule)
         return set(r.symptoms) & set(unsure) if r is not None and r.scope != "daemon" else set()

@@ -9,6 +9,7 @@ tests/data/snapshots/, which the unit tests replay without a daemon.
 from __future__ import annotations
 
 import posixpath
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -249,6 +250,16 @@ def _near_after_written(lab):
     _writing(lab, "vdt-web5", ("/app/uploads/pic.txt",), binds=["vdt-site_data:/app/data"])
 
 
+def _near_after_typo_first(lab):
+    # the volume meant was made first (empty); a run with a slip wrote the files into a new one
+    lab.volume("vdt-notes-data")
+    time.sleep(1.1)  # creation times are kept to the second
+    lab.run("vdt-first", command=("sh", "-c", "echo hi > /app/data/notes.txt"), binds=["vdt-notes-dta:/app/data"])
+    lab.volumes.append("vdt-notes-dta")
+    lab.api.remove_container(lab.containers.pop())
+    lab.container("vdt-web6", binds=["vdt-notes-data:/app/data"])
+
+
 def _novolume(lab):
     lab.container("vdt-bare")
 
@@ -416,6 +427,10 @@ SCENARIOS = [
     Scenario("near-miss-after-written", _near_after_written, ("my data is gone", "--container", "vdt-web5"),
              "mounted-near-miss", (), {"mount.near_miss": "vdt-site-data"}, verify=True,
              goal=both(file_at("vdt-web5", "/app/data"), host_file("vdt-web5-saved-app-uploads-pic.txt"))),
+    # The volume the container uses was there first: the files are copied into it, the container stays.
+    Scenario("near-miss-meant-first", _near_after_typo_first, ("my notes are gone", "--container", "vdt-web6"),
+             "mounted-near-miss", (), {"mount.near_miss": "vdt-notes-dta", "mount.near_miss_newer": True},
+             verify=True, goal=file_at("vdt-web6", "/app/data")),
     Scenario("no-volume-removed-before", _novolume_removed_before,
              ("my data in /app/data is gone after i removed the container", "--container", "vdt-bare"),
              "container-without-volume", (), {"container.mount_count": 0}, verify=True,

@@ -31,6 +31,7 @@ DECLARED = [
     Fact("mount.about", "str", "the volume's size and age, e.g. 'empty, made 3 minutes ago'", "df"),
     Fact("mount.near_miss", "str", "an existing volume whose name is a slip away from this one's and that holds data", "df"),
     Fact("mount.near_miss_about", "str", "that volume's size, age and who used it", "df"),
+    Fact("mount.near_miss_newer", "bool", "mount.near_miss was made after this volume (this one was there first; no when a date is unknown)", "df"),
     Fact("mount.anon_about", "str", "an anonymous volume's size and age, e.g. '12.0 KB, made 3 minutes ago'", "df"),
     Fact("mount.keep_volume", "str", "a name for a volume to keep an anonymous mount's data in (the container's "
          "name + '-data')"),
@@ -92,6 +93,7 @@ def produce(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Container] =
         "mount.about": volume_about(state, m.name) if m.type == "volume" and m.name and not m.anonymous else None,
         "mount.near_miss": near,
         "mount.near_miss_about": volume_about(state, near, users=True) if near else None,
+        "mount.near_miss_newer": _newer(state, near, m.name) if near else None,
         "mount.rerun_near": rerun(mount_arg(m.model_copy(update={"name": near}))) if near else None,
         "mount.source_exists": exists,
         "mount.source_empty": st.empty if st else None,
@@ -110,3 +112,11 @@ def produce(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Container] =
         "mount.mode": format(st.mode, "o") if st else None,
         "mount.writable": writable,
     }
+
+
+def _newer(state: DaemonState, name: str, than: str) -> bool:
+    """`name` was made after `than` (False when either date is unknown)."""
+    a, b = state.volume(name), state.volume(than)
+    if a is None or b is None or not a.created_at or not b.created_at:
+        return False
+    return a.created_at[:19] > b.created_at[:19]  # ISO 8601, UTC, as the daemon writes it

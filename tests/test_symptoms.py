@@ -233,7 +233,7 @@ def test_platform_cues_and_typo_correction():
     assert "__wsl" in learned.cues("running in WSL2 with the code in /mnt/c/work")
     assert "__rootless" in learned.cues("rootless docker, socket in /run/user/1000")
     m = learned.model()
-    assert (m.fix("permision"), m.fix("dameon"), m.fix("volum")) == ("permission", "daemon", "volume")
+    assert (m.fix("permissoin"), m.fix("dameon"), m.fix("volum")) == ("permission", "daemon", "volume")
     # a misspelling common enough in real text is a word of its own, and still says its symptom
     assert m.fix("deamon") == "deamon" and match("the docker deamon is not running", SYMS).symptom.id == "daemon-unreachable"
     assert m.fix("zzzzqqq") == "zzzzqqq"

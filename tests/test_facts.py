@@ -154,3 +154,14 @@ def test_rules_facts_and_show_display_the_docs(cli):
         assert f.name in out and f.doc[:40] in out
     code, out, _ = cli("rules", "show", "uid-mismatch")
     assert code == 0 and FACTS["mount.writable"].doc in out
+
+
+@pytest.mark.parametrize("name,file_like", [("app.conf", True), (".env", True), ("db.sqlite3", True),
+                                            ("backup.tar.gz", True), (".htpasswd", True), ("data", False),
+                                            ("node_modules", False), (".ssh", False), ("v1.2", False),
+                                            ("php7.4", False), (".config", False)])
+def test_a_mount_path_that_names_a_file(name, file_like):
+    """Docker makes a folder for a missing bind source; the path inside tells that a file was meant."""
+    from voldoctor.facts.mount import FILE_LIKE
+
+    assert bool(FILE_LIKE.match(name)) is file_like

@@ -149,6 +149,27 @@ def test_read_only_root_gets_a_volume_and_stays_read_only(lab, on_daemon, cli_js
     assert [x["rule"] for x in again["diagnoses"] if x["severity"] != "info"] == [] and code == 0
 
 
+def test_a_folder_docker_made_for_a_file_is_replaced_by_the_file(lab, on_daemon, cli_json):
+    """Every printed line, in order: the host lines run here as root (sudo dropped), the
+    learner's part is writing the file itself; afterwards the container sees the file."""
+    conf = lab.tmp / "site.conf"
+    lab.container("vdt-conf2", binds=[f"{conf}:/etc/site.conf"])
+    assert conf.is_dir()  # what the daemon did
+    code, out = cli_json("diagnose", "my site.conf is a directory inside the container", "--container", "vdt-conf2")
+    d = out["diagnoses"][0]
+    assert d["rule"] == "bind-file-made-folder" and code == 1, out["diagnoses"]
+    look, rmdir, again = (line.split(": ", 1)[1].split("   (")[0] for line in d["fix"][:3])
+    assert subprocess.run(["sh", "-c", look], capture_output=True).returncode == 0
+    assert subprocess.run(["sh", "-c", rmdir.removeprefix("sudo ")]).returncode == 0 and not conf.exists()
+    conf.write_text("listen 80\n")  # the learner's own file, put where the line said
+    assert _docker_cli(on_daemon, d["fix"][2]).returncode == 0, again
+    lab.containers.append(lab.api.inspect_container("vdt-conf2")["Id"])  # made again by the fix line
+    ex = lab.api.exec_create("vdt-conf2", ["cat", "/etc/site.conf"])
+    assert lab.api.exec_start(ex["Id"]) == b"listen 80\n"
+    code, out = cli_json("diagnose", "my site.conf is a directory inside the container", "--container", "vdt-conf2")
+    assert "bind-file-made-folder" not in [x["rule"] for x in out["diagnoses"]]
+
+
 def test_typo_fix_creates_the_volume(lab, on_daemon, cli_json):
     lab.volume("my-data")
     code, out = cli_json("diagnose", "volume not found", "--volume", "my_data")

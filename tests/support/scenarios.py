@@ -260,6 +260,10 @@ def _near_after_typo_first(lab):
     lab.container("vdt-web6", binds=["vdt-notes-data:/app/data"])
 
 
+def _file_made_folder(lab):
+    lab.container("vdt-conf", binds=[f"{lab.tmp}/app.conf:/etc/app.conf"])
+
+
 def _novolume(lab):
     lab.container("vdt-bare")
 
@@ -431,6 +435,11 @@ SCENARIOS = [
     Scenario("near-miss-meant-first", _near_after_typo_first, ("my notes are gone", "--container", "vdt-web6"),
              "mounted-near-miss", (), {"mount.near_miss": "vdt-notes-dta", "mount.near_miss_newer": True},
              verify=True, goal=file_at("vdt-web6", "/app/data")),
+    Scenario("bind-file-made-folder", _file_made_folder, ("my app.conf is a directory inside the container",
+                                                          "--container", "vdt-conf"), "bind-file-made-folder",
+             ("bind-created-as-root",), {"mount.file_like": True, "mount.daemon_created": True}, verify=True,
+             unverified="the file is the learner's own: the fix removes the folder Docker made and asks for the file "
+                        "at that path before the container is made again"),
     Scenario("no-volume-removed-before", _novolume_removed_before,
              ("my data in /app/data is gone after i removed the container", "--container", "vdt-bare"),
              "container-without-volume", (), {"container.mount_count": 0}, verify=True,

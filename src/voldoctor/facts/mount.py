@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from voldoctor.facts.base import Fact
@@ -42,7 +43,14 @@ DECLARED = [
     Fact("mount.rerun_filled", "argv", "the docker run that starts this container again with mount.fill_volume "
          "in place of this bind mount"),
     Fact("mount.rerun_near", "argv", "the docker run that starts this container again with mount.near_miss here", "df"),
+    Fact("mount.file_like", "bool", "the mount's path inside the container names a file (app.conf, .env, data.db), "
+         "not a folder"),
 ]
+
+# A last path part that names a file: a name with short extensions (app.conf, db.sqlite3, a.tar.gz), or
+# a dotfile that is not one of the usual dot-folders (.env yes, .ssh no).
+FILE_LIKE = re.compile(r"^(?:[^.]+(?:\.[A-Za-z][A-Za-z0-9]{0,7})+|\.(?!(?:ssh|config|cache|local|npm|git|m2|gradle|"
+                       r"docker|vscode|kube|aws|cargo|rustup|yarn|pnpm-store)$)[A-Za-z0-9_-]+)$")
 
 
 def _near(state: DaemonState, m: Mount) -> Optional[str]:
@@ -92,6 +100,7 @@ def produce(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Container] =
         "mount.empty": empty if m.type == "volume" else None,
         "mount.about": volume_about(state, m.name) if m.type == "volume" and m.name and not m.anonymous else None,
         "mount.near_miss": near,
+        "mount.file_like": bool(FILE_LIKE.match(last)) if last else False,
         "mount.near_miss_about": volume_about(state, near, users=True) if near else None,
         "mount.near_miss_newer": _newer(state, near, m.name) if near else None,
         "mount.rerun_near": rerun(mount_arg(m.model_copy(update={"name": near}))) if near else None,

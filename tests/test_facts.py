@@ -4,6 +4,8 @@ single subject carries does not load."""
 
 from __future__ import annotations
 
+import pytest
+
 import json
 from pathlib import Path
 

@@ -4,10 +4,10 @@ single subject carries does not load."""
 
 from __future__ import annotations
 
-import pytest
-
 import json
 from pathlib import Path
+
+import pytest
 
 from voldoctor import commandline
 from voldoctor.facts import FACTS, PRODUCERS, scope_of

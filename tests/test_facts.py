@@ -167,3 +167,24 @@ def test_a_mount_path_that_names_a_file(name, file_like):
     from voldoctor.facts.mount import FILE_LIKE
 
     assert bool(FILE_LIKE.match(name)) is file_like
+
+
+def test_a_shell_after_an_image_with_an_entrypoint():
+    """'sh -c ...' after an image whose ENTRYPOINT is a program reaches that program as
+    arguments; entrypoint scripts and init shims run it, and --entrypoint already fixes it."""
+    from voldoctor.facts import command
+    from voldoctor.state import Image
+
+    def facts(line, ep):
+        return command.produce(commandline.parse(line), Image(id="x", entrypoint=ep))
+
+    f = facts("docker run -d -v d:/d app sh -c 'echo hi > /d/f'", ("sleep",))
+    assert f["cmd.shell_to_entrypoint"] is True and f["cmd.after_image"] == "sh -c 'echo hi > /d/f'"
+    assert f["cmd.with_entrypoint"] == ["docker", "run", "-d", "-v", "d:/d", "--entrypoint", "sh", "app", "-c",
+                                        "echo hi > /d/f"]
+    assert facts("docker run -- app bash -c x", ("java",))["cmd.with_entrypoint"][2:6] == ["--entrypoint", "bash",
+                                                                                            "--", "app"]
+    for ep in (("docker-entrypoint.sh",), ("/usr/bin/tini", "--"), ("/bin/sh", "-c")):
+        assert facts("docker run app sh -c x", ep)["cmd.shell_to_entrypoint"] is False
+    assert facts("docker run --entrypoint=sh app sh -c x", ("sleep",))["cmd.shell_to_entrypoint"] is False
+    assert facts("docker run app sh", ())["cmd.shell_to_entrypoint"] is None  # no ENTRYPOINT: sh is the command

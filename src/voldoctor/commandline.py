@@ -70,6 +70,7 @@ class ParsedCommand:
     slips: tuple[str, ...] = ()  # slips of the pen docker would misread (a space for ':', 'rum' for 'run')
     corrected: tuple[str, ...] = ()  # the whole command as meant, one word an item (when there are slips)
     argv: tuple[str, ...] = ()  # run/create: the whole command as meant, one word an item (slips or not)
+    args: tuple[str, ...] = ()  # run/create: the words after the image (its command, or its ENTRYPOINT's arguments)
 
     @property
     def ok(self) -> bool:
@@ -295,7 +296,8 @@ def _run(line: str, verb: str, args: list[str], head: list[str] = (), slips: tup
     fixed += args[i:]
     return ParsedCommand(raw=line, kind=verb, image=image, name=name, user=user, rm=rm, read_only=ro,
                          mounts=tuple(mounts), ports=tuple(ports), error=err, slips=tuple(slips),
-                         corrected=tuple(fixed) if slips else (), argv=tuple(fixed))
+                         corrected=tuple(fixed) if slips else (), argv=tuple(fixed),
+                         args=tuple(args[i + (2 if args[i:i + 1] == ["--"] else 1):]) if image else ())
 
 
 def _port(spec: str) -> tuple[Optional[int], str]:

@@ -62,8 +62,8 @@ def command_subjects(state: DaemonState, q: Query, base: dict) -> tuple[list[Sub
     cmd = q.command
     if cmd is None or not cmd.ok:
         return [], []
-    cf = {**base, **command_facts.produce(cmd)}
     img = image_of(state, cmd.image) if cmd.image and state.images is not None else None
+    cf = {**base, **command_facts.produce(cmd, img)}
     ivols = img.volumes if img else ()
     specs = [Subject("spec", f"command mount {m.raw}", {**cf, **spec_facts.produce(state, m, image_volumes=ivols, argv=cmd.argv)})
              for m in cmd.mounts if m.type != "tmpfs"]

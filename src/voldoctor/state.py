@@ -143,6 +143,7 @@ class Image(_Value):
     id: str
     tags: tuple[str, ...] = ()
     volumes: tuple[str, ...] = ()  # VOLUME paths, for the images in question
+    entrypoint: tuple[str, ...] = ()  # its ENTRYPOINT, for the images in question
 
 
 class DaemonState(_Value):

@@ -144,8 +144,9 @@ def images(raw: list, inspected: dict[str, dict]) -> tuple[Image, ...]:
         seen.add(i["Id"])
         tags = tuple(t for t in (i.get("RepoTags") or []) if t != "<none>:<none>")
         data = inspected.get(i["Id"])
-        vols = tuple(sorted(((data.get("Config") or {}).get("Volumes") or {}).keys())) if data else ()
-        out.append(Image(id=i["Id"], tags=tags, volumes=vols))
+        config = (data.get("Config") or {}) if data else {}
+        vols = tuple(sorted((config.get("Volumes") or {}).keys()))
+        out.append(Image(id=i["Id"], tags=tags, volumes=vols, entrypoint=tuple(config.get("Entrypoint") or ())))
     return tuple(out)
 
 

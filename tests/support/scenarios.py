@@ -440,6 +440,11 @@ SCENARIOS = [
              ("bind-created-as-root",), {"mount.file_like": True, "mount.daemon_created": True}, verify=True,
              unverified="the file is the learner's own: the fix removes the folder Docker made and asks for the file "
                         "at that path before the container is made again"),
+    # An image with an ENTRYPOINT: 'sh -c ...' after the image would be sleep's arguments.
+    Scenario("command-entrypoint-shell", _run_typo,
+             ("docker run -v my-data:/app/data vdt-busybox-entry:latest sh -c 'echo hello > /app/data/f.txt'",),
+             "command-entrypoint-shell", (), {"cmd.entrypoint": "sleep"}, verify=True, after=AS_MEANT,
+             goal=readable("my-data", "f.txt")),
     Scenario("no-volume-removed-before", _novolume_removed_before,
              ("my data in /app/data is gone after i removed the container", "--container", "vdt-bare"),
              "container-without-volume", (), {"container.mount_count": 0}, verify=True,

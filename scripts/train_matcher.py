@@ -41,6 +41,7 @@ MIN_DF = 2
 MAX_CHARS = 12000  # the most frequent character n-grams: a smaller file loads faster (cross-validated on 5,063 train rows: top-1 79.95 % at 12,000, 80.01 % at 20,000, 80.05 % at 30,000)
 GRID = ((10.0, None), (30.0, None), (100.0, None), (10.0, "balanced"), (30.0, "balanced"),
         (100.0, "balanced"))  # C, class weights
+TOP1_COST = 0.001  # what offering nothing for unlikely texts may cost in cross-validated top-1
 TOP1_TIE = 0.0025  # top-1 differences this small (3 rows in 1,200) are a tie
 T_GRID = [x / 100 for x in range(20, 100)]
 M_GRID = (0.0, 0.1, 0.2, 0.3)
@@ -199,10 +200,12 @@ def settings(oof, target: float) -> tuple:
     if choice is None:
         raise SystemExit("no threshold meets the target")
     # candidates offered in a question: drop the unlikely ones, as long as that costs
-    # at most one point of top-3 (a diffuse ranking then offers nothing at all)
-    # and offer none when even the first is this unlikely (the text says nothing the model knows)
-    full = top3(oof, 0.0)
-    nothing, floor = max((d, f) for d in F_GRID for f in F_GRID if f <= d and top3(oof, f, d) >= full - 0.01)
+    # at most one point of top-3 and a tenth of a point of top-1 (a diffuse ranking then
+    # offers nothing at all), and offer none when even the first is this unlikely (the
+    # text says nothing the model knows)
+    full, best = top3(oof, 0.0), bench_top1(oof, choice[2], choice[3], 0.0, 0.0)
+    nothing, floor = max((d, f) for d in F_GRID for f in F_GRID if f <= d and top3(oof, f, d) >= full - 0.01
+                         and bench_top1(oof, choice[2], choice[3], f, d) >= best - TOP1_COST)
     # `other` flagged ("not a volume problem") when it wins with this probability:
     # the lowest at which such rows are `other` at least 90 % of the time
     other_t = next((x for x in T_GRID if other_precision(oof, x) >= 0.90), 1.0)

@@ -170,6 +170,29 @@ def test_a_folder_docker_made_for_a_file_is_replaced_by_the_file(lab, on_daemon,
     assert "bind-file-made-folder" not in [x["rule"] for x in out["diagnoses"]]
 
 
+def test_a_bare_name_written_for_a_folder_here(lab, on_daemon, cli_json, monkeypatch):
+    """'-v site:/srv/www' in the folder that holds ./site names a volume: the printed
+    command, run as printed, mounts the folder, and the container reads its file."""
+    (lab.tmp / "site").mkdir()
+    (lab.tmp / "site" / "index.html").write_text("hi\n")
+    monkeypatch.chdir(lab.tmp)
+    line = "docker run -d -v site:/srv/www vdt-busybox:latest sleep 600"
+    code, out = cli_json("diagnose", line)
+    d = out["diagnoses"][0]
+    assert d["rule"] == "run-volume-meant-folder" and code == 1, out["diagnoses"]
+    assert d["evidence"]["spec.folder_here"] == str(lab.tmp / "site")
+    printed = d["fix"][0].split(": ", 1)[1]
+    before = {c["Id"] for c in lab.api.containers(all=True)}
+    p = _docker_cli(on_daemon, d["fix"][0])
+    assert p.returncode == 0, (printed, p.stderr)
+    new = [c["Id"] for c in lab.api.containers(all=True) if c["Id"] not in before]
+    lab.containers += new
+    ex = lab.api.exec_create(new[0], ["cat", "/srv/www/index.html"])
+    assert lab.api.exec_start(ex["Id"]) == b"hi\n"
+    code, again = cli_json("diagnose", printed)
+    assert [x["rule"] for x in again["diagnoses"] if x["severity"] != "info"] == [] and code == 0
+
+
 def test_typo_fix_creates_the_volume(lab, on_daemon, cli_json):
     lab.volume("my-data")
     code, out = cli_json("diagnose", "volume not found", "--volume", "my_data")

@@ -83,8 +83,7 @@ PROSE = frozenset("says said but and fails failed gives gave returns returned th
                   "does did command commands always never works worked "
                   # pronouns and determiners: "after docker rm my data was gone" is a sentence, not rm of 'my'
                   "my our your his her their the an this that these those all everything again agian now "
-                  "too also everytime every when after before delete deletes deleting erase erases wipe wipes lose "
-                  "loses".split())
+                  "too also everytime every when after before delete deletes deleting erase wipe lose".split())
 
 
 def until_prose(toks: list[str]) -> list[str]:

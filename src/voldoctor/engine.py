@@ -351,7 +351,7 @@ def answer(
     pre = _query(ents.merged(extract(text, Names())), volume, container, checkup, command)
     plan = ReadPlan(
         pick, want,
-        paths=tuple(x.source for x in (command.mounts if cmd_ok else ()) if x.type == "bind" and x.source.startswith("/")),
+        paths=probes.host_paths(command),
         ports=tuple(dict.fromkeys([*(p for p, _ in (command.ports if cmd_ok else ()) if p), *ents.ports])),
         images=tuple(dict.fromkeys([*((command.image,) if cmd_ok and command.image else ()), *ents.images,
                                     *((cleanup.run.image,) if cleanup is not None and cleanup.run else ())])),

@@ -7,11 +7,12 @@ containers are in question, which mounts, the pasted command's mounts.
 
 from __future__ import annotations
 
+import os
 from typing import Optional
 
 from rapidfuzz import fuzz
 
-from voldoctor.commandline import MountSpec
+from voldoctor.commandline import MountSpec, ParsedCommand
 from voldoctor.facts import command as command_facts
 from voldoctor.facts import container as container_facts
 from voldoctor.facts import daemon as daemon_facts
@@ -112,3 +113,13 @@ def subjects(state: Optional[DaemonState], q: Query, scopes: set[str]) -> dict[s
                     out["mount"].append(Subject("mount", f"container {c.name}, mount {m.destination}",
                                                 {**cf, **mount_facts.produce(state, m, cf, c)}))
     return out
+
+
+def host_paths(cmd: Optional[ParsedCommand]) -> tuple[str, ...]:
+    """Host paths a pasted command is about: its bind sources, and for each bare volume
+    name the folder of that name here ('-v web:/app' written for the folder ./web)."""
+    if cmd is None or not cmd.ok:
+        return ()
+    return tuple(dict.fromkeys(m.source if m.type == "bind" else os.path.join(os.getcwd(), m.source)
+                               for m in cmd.mounts if m.type == "bind" and m.source.startswith("/")
+                               or m.type == "volume" and m.source))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Optional
 
@@ -21,6 +22,9 @@ DECLARED = [
     Fact("spec.corrected", "str", "the mount written correctly"),
     Fact("spec.volume_exists", "bool", "the named volume exists already"),
     Fact("spec.near_miss", "str", "an existing volume whose name is close to this one"),
+    Fact("spec.folder_here", "str", "a folder on this machine named like the volume (the one the learner most likely "
+         "meant, when a bare name was written for it)"),
+    Fact("spec.command_folder", "argv", "the whole pasted command with spec.folder_here mounted instead of the volume"),
     Fact("spec.command_near", "argv", "the whole pasted command with spec.near_miss as this mount's volume"),
     Fact("spec.source_exists", "bool", "the bind mount's host path exists (when visible here)"),
     Fact("spec.image_volume", "bool", "not written in the command: a VOLUME the image declares, left unnamed"),
@@ -72,6 +76,10 @@ def produce(state: DaemonState, spec: MountSpec, image_volume: bool = False,
         if not vol_exists:
             misses = near_misses(spec.source, [v.name for v in state.volumes])
             near = misses[0] if misses else None
+    folder = None
+    if spec.type == "volume" and spec.source and state.local:
+        folder = next((p for p, st in sorted(state.path_stats.items()) if st.is_dir
+                       and posixpath.basename(p.rstrip("/")) == spec.source), None)
     src_exists = None
     if spec.type == "bind" and spec.source.startswith("/") and state.local:
         src_exists = spec.source not in state.missing_paths
@@ -85,6 +93,8 @@ def produce(state: DaemonState, spec: MountSpec, image_volume: bool = False,
         "spec.corrected": spec.corrected if problem else None,
         "spec.volume_exists": vol_exists,
         "spec.near_miss": near,
+        "spec.folder_here": folder,
+        "spec.command_folder": list(with_source(argv, spec, folder) or ()) or None if folder and argv else None,
         "spec.command_near": list(with_source(argv, spec, near) or ()) or None if near and argv else None,
         "spec.source_exists": src_exists,
         "spec.image_volume": image_volume,

@@ -168,3 +168,21 @@ def test_catastrophic_regex_is_rejected_at_lint(pattern, tmp_path, cli):
                                      r"port \d+ is already allocated", r"(ab|ac)*d"])
 def test_ordinary_patterns_are_not_rejected(pattern):
     assert regexsafe.risk(pattern) is None
+
+
+def test_every_fix_that_removes_a_container_first_keeps_what_it_wrote():
+    """A fix line that removes a container to make it again (stop/rm, rm -f) is preceded by
+    the line that copies out what the container wrote outside its mounts: a learner who runs
+    the lines in order never loses those files to the fix."""
+    save = "{container.save_layer}"
+    removes = re.compile(r"\{container\.stop_rm\}|docker rm -f \{container\.name\}")
+    checked = set()
+    for r in RULES.rules.values():
+        texts = r.fix_texts
+        if any(c.fact in ("container.read_only_root", "path.on_read_only_root") and c.is_ is True for c in r.when):
+            continue  # started with --read-only: it cannot have written outside its mounts
+        for i, t in enumerate(texts):
+            if removes.search(t) and "{container." in t and r.scope in ("container", "mount", "path"):
+                assert any(save in x or "docker cp {container.name}:" in x for x in texts[:i]), (r.id, t)
+                checked.add(r.id)
+    assert len(checked) >= 9, sorted(checked)

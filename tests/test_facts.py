@@ -188,3 +188,15 @@ def test_a_shell_after_an_image_with_an_entrypoint():
         assert facts("docker run app sh -c x", ep)["cmd.shell_to_entrypoint"] is False
     assert facts("docker run --entrypoint=sh app sh -c x", ("sleep",))["cmd.shell_to_entrypoint"] is False
     assert facts("docker run app sh", ())["cmd.shell_to_entrypoint"] is None  # no ENTRYPOINT: sh is the command
+
+
+def test_folders_a_container_wrote_to_outside_its_mounts():
+    """Offered first when the conversation asks which folder held the data."""
+    from support import snapshot
+    from voldoctor import probes
+
+    st = snapshot("path-mismatch-written")
+    c = st.container("vdt-web")
+    assert c.detail.changes and probes.written_folders(c) == ["/app/data"]  # the mount is at /app/date
+    st = snapshot("no-volume-written")
+    assert probes.written_folders(st.container("vdt-bare2")) == ["/app/data", "/app/work"]

@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 from rapidfuzz import fuzz, process, utils
 
-from voldoctor import chat, commandline, engine, followups, recheck, slash, turns  # noqa: F401 - slash registers the commands
+from voldoctor import chat, commandline, engine, followups, probes, recheck, slash, turns  # noqa: F401 - slash registers the commands
 from voldoctor.lab import talk as lab_talk  # registers /lab and /hint
 from voldoctor.engine import Answer
 from voldoctor.plan import ReadPlan
@@ -94,12 +94,14 @@ class Session:
         return list(dict.fromkeys([*self.recent[kind], *have]))
 
     def paths(self) -> list[str]:
-        """Likely data paths: the focus, the mount points of containers, the lab's own."""
+        """Likely data paths: the focus, folders where containers wrote files outside their
+        mounts (when read), their mount points, the lab's own."""
         st = self.state
         found = [self.focus.path] if self.focus.path else []
         if st is not None and st.reachable:
-            for c in sorted(st.containers, key=lambda c: -c.created):
-                found += [m.destination for m in c.mounts]
+            newest = sorted(st.containers, key=lambda c: -c.created)
+            found += [f for c in newest for f in probes.written_folders(c)]
+            found += [m.destination for c in newest for m in c.mounts]
         return list(dict.fromkeys([*found, "/app/data"]))
 
     def _use(self, kind: str, name: Optional[str]) -> None:

@@ -57,10 +57,10 @@ def show_diagnosis(r: Reply, d: Diagnosis, unicode: bool) -> None:
     r.add(f"{mark(d.severity, unicode)} {safe(d.title)}", d.severity)
     r.add(f"  {safe(d.message)}")
     r.add("  Fix:")
+    if note := pattern_note(d.fix):  # read before the lines are pasted
+        r.add(f"    {note}", "dim")
     for x in d.fix:
         r.add(f"    {safe(x)}", "cmd")
-    if note := pattern_note(d.fix):
-        r.add(f"    {note}", "dim")
 
 
 def mounts_text(c: Container) -> str:

@@ -41,10 +41,10 @@ def fix(s: "Session") -> Reply:
         return r.add("I have no fix to give yet: I did not find a cause. Try \"check again\" or describe it differently.")
     d = a.diagnoses[max(0, s.shown - 1)]
     r.add(f"For '{safe(d.title)}':")
+    if note := chat.pattern_note(d.fix):  # read before the lines are pasted
+        r.add(f"  {note}", "dim")
     for x in d.fix:
         r.add(f"  {safe(x)}", "cmd")
-    if note := chat.pattern_note(d.fix):
-        r.add(f"  {note}", "dim")
     return r
 
 

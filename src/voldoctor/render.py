@@ -125,7 +125,8 @@ def to_json(obj: Any, indent: Optional[int] = 2) -> str:
 
 
 _PATTERN_LINE = re.compile(r"docker [a-z]+ [^()]*\.\.\.")
-PATTERN_NOTE = "(A line with '...' is a pattern: put the rest of your own docker run line where the dots are.)"
+PATTERN_NOTE = ("(A line below with '...' is a pattern, not a command to paste as it is: put the rest of your own "
+                "docker run line where the dots are.)")
 
 
 _RUN_NAME = re.compile(r"docker run [^|;]*?--name (\S+)")
@@ -155,9 +156,9 @@ def diagnosis_text(d: Diagnosis, unicode: bool = True, *, why: bool = True) -> l
         ev = ", ".join(f"{k}={_show(v)}" for k, v in d.evidence.items())
         out.append(f"  Evidence: {safe(ev)}")
     out.append("  Fix:")
-    out += [f"    {safe(x)}" for x in d.fix]
-    if note := pattern_note(d.fix):
+    if note := pattern_note(d.fix):  # read before the lines are pasted
         out.append(f"    {note}")
+    out += [f"    {safe(x)}" for x in d.fix]
     if why and d.why:
         out.append(f"  Why: {safe(d.why)}")
     out.append(f"  See: {safe(d.source)}")

@@ -254,6 +254,7 @@ def test_a_sentence_about_docker_rm_is_not_a_cleanup_command(text):
     ("I accidentally ran docker volume prune, can I recover my volume?", True),
     ("after docker compose down -v my database was empty", True),
     ("docker rm -f web and now my files are missing", True),
+    ("docker volume rm vdt-held says volume is in use", True),
     ("will docker rm notes delete my data", False),
     ("what does docker volume prune remove?", False),
     ("docker compose down -v", False),
@@ -279,6 +280,11 @@ def test_a_command_ends_at_sentence_punctuation():
     assert deletes.parse("docker volume prune, can i get my data back").kind == "volume-prune"
     assert commandline.parse("docker run -v x:/d busybox, and it fails").image == "busybox"
     assert commandline.parse("docker run -v x:/d busybox sh -c 'a, b'").image == "busybox"
+    # what the learner says after the command is not its arguments
+    assert commandline.parse("docker run -d vdt-entry sh -c 'sleep 9' exits at once").args == ("sh", "-c", "sleep 9")
+    # an apostrophe in the words after the command ("can't") is not an open quote; one in the command is
+    assert commandline.parse("docker run -u 1000 -v /srv/x:/data img touch /data/f: can't create").image == "img"
+    assert "unbalanced" in commandline.parse("docker run -v 'oops busybox").error
 
 
 @pytest.mark.parametrize("text,names", [("docker rm web", ("web",)), ("docker rm -f web db", ("web", "db")),

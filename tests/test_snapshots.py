@@ -145,6 +145,9 @@ def test_unsure_words_still_hear_of_a_problem_none_of_the_candidates_names():
         b = _unsure(healthy, text)
         assert [d.rule for d in b.diagnoses if d.severity != "info"] == [], healthy
         assert b.clear_on_daemon and render.FOUND_BESIDE not in render.answer_text(b)
+    # the check-up brings problems, not remarks: a volume in use is no answer to vague words (its lines
+    # remove the containers and the volume)
+    assert "volume-in-use" not in [d.rule for d in _unsure("in-use", text).diagnoses]
 
 
 def test_two_candidates_with_evidence_still_ask():

@@ -47,13 +47,18 @@ _LOST = re.compile(r"\b(?:is|are|was|were|got|been|now)\s+(?:all\s+)?(?:gone|mis
                    r"\b(?:recover|restore|undo)\b", re.IGNORECASE)
 
 
+_SAID = re.compile(r"\b(?:says|said|gives|gave|returns|returned|fails|failed|shows|showed|complains|refuses|"
+                   r"refused|prints|printed|errors?)\b", re.IGNORECASE)
+
+
 def already_ran(text: str) -> bool:
-    """The text tells of a cleanup command that already ran, rather than asking what it would do."""
+    """The text tells of a cleanup command that already ran (or what Docker answered to it),
+    rather than asking what it would do."""
     line = find(text)
     if line is None:
         return False
     before = text[: text.find(line)]
-    return bool(_RAN.search(before) or _LOST.search(text))
+    return bool(_RAN.search(before) or _LOST.search(text) or _SAID.search(line))
 
 
 def find(text: str) -> Optional[str]:

@@ -13,14 +13,11 @@ import shlex
 from dataclasses import dataclass, replace
 from typing import Optional
 
+from voldoctor.mountspec import MountSpec, duplicates, mount_spec, volume_spec  # noqa: F401 - MountSpec is read here
 from voldoctor.slips import PORT_SLIP, VERB_SLIPS, mount_slip
 
 MAX_TOKENS = 2000
 NO_COMMAND = "no docker command found"
-VOLUME_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
-WINDOWS_PATH = re.compile(r"^[A-Za-z]:(\\|/[^:]*:/)")  # C:\x or C:/x:/target (not the volume 'x:/target')
-MODES = {"ro", "rw", "z", "Z", "shared", "slave", "private", "rshared", "rslave", "rprivate", "nocopy",
-         "consistent", "cached", "delegated"}
 
 # docker run options that take a value (so the image is the first bare word after them)
 _VALUE_OPTS = {
@@ -38,18 +35,6 @@ _VALUE_OPTS = {
     "--driver", "-o", "--opt", "--format", "-f", "--filter",
 }
 _FLAG_OPTS_SHORT = set("diterPq")  # short flags that combine: -dit, -it, -d
-
-
-@dataclass(frozen=True)
-class MountSpec:
-    raw: str
-    type: str  # volume | bind | anonymous | tmpfs
-    source: str = ""
-    target: str = ""
-    readonly: bool = False
-    flag: str = "-v"  # -v or --mount
-    problem: Optional[str] = None
-    corrected: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +68,8 @@ PROSE = frozenset("says said but and fails failed gives gave returns returned th
                   "does did command commands always never works worked "
                   # pronouns and determiners: "after docker rm my data was gone" is a sentence, not rm of 'my'
                   "my our your his her their the an this that these those all everything again agian now "
-                  "too also everytime every when after before delete deletes deleting erase wipe lose".split())
+                  "too also everytime every when after before delete deletes deleting erase wipe lose exits exited "
+                  "crashes crashed hangs dies died".split())
 
 
 def until_prose(toks: list[str]) -> list[str]:
@@ -136,19 +122,28 @@ def words_around(text: str) -> str:
     return text.replace(line, " " + tail + " ", 1)
 
 
+def _words(line: str) -> list[str]:
+    lex = shlex.shlex(line, posix=True)
+    lex.whitespace_split, lex.escape, lex.commenters = True, "", ""  # Windows paths keep their backslashes
+    return list(lex)
+
+
 def parse(text: str) -> ParsedCommand:
     line = find(text)
     if line is None:
         return ParsedCommand(raw=text[:200], error=NO_COMMAND)
     line = line.replace("\\\n", " ")
     try:
-        lex = shlex.shlex(line, posix=True)
-        lex.whitespace_split = True
-        lex.escape = ""  # Windows paths keep their backslashes
-        lex.commenters = ""
-        toks = list(lex)
+        toks = _words(line)
     except ValueError as e:
-        return ParsedCommand(raw=line[:500], error=f"I could not read that command: {e} (unbalanced quotes?)")
+        # "docker run ... fails: can't create": the quote belongs to the words after the command
+        cut = line.rfind("'")
+        try:
+            if not (0 < cut < len(line) - 1 and line[cut - 1].isalpha() and line[cut + 1].isalpha()):
+                raise  # an apostrophe in a word ("can't") is prose; any other quote left open is the command's
+            toks = _words(line[:cut])
+        except ValueError:
+            return ParsedCommand(raw=line[:500], error=f"I could not read that command: {e} (unbalanced quotes?)")
     if len(toks) > MAX_TOKENS:
         return ParsedCommand(raw=line[:500], error=f"I could not read that command: it has {len(toks)} words")
     toks = until_prose(toks[1:])  # after 'docker'
@@ -290,7 +285,7 @@ def _run(line: str, verb: str, args: list[str], head: list[str] = (), slips: tup
             ro = True
         elif k.startswith("-") and not k.startswith("--") and len(k) > 2 and all(ch in _FLAG_OPTS_SHORT for ch in k[1:]):
             pass
-    mounts = _duplicates(mounts)
+    mounts = duplicates(mounts)
     err = None if image else "the command names no image"
     fixed += args[i:]
     return ParsedCommand(raw=line, kind=verb, image=image, name=name, user=user, rm=rm, read_only=ro,
@@ -309,92 +304,3 @@ def _port(spec: str) -> tuple[Optional[int], str]:
     except ValueError:
         return None, parts[-1]
     return (port if 0 < port < 65536 else None), parts[-1]
-
-
-def volume_spec(spec: str) -> MountSpec:
-    """One -v value: [SOURCE:]TARGET[:MODE], as the Linux daemon reads it."""
-    raw = spec
-    if WINDOWS_PATH.match(spec):
-        # C:\Users\me\data:/app/data  -> a Windows path given to a Linux daemon
-        drive, rest = spec[:2], spec[2:]
-        parts = rest.split(":")
-        src = drive + parts[0]
-        target = parts[1] if len(parts) > 1 else ""
-        fixed = "/" + drive[0].lower() + parts[0].replace("\\", "/")
-        return MountSpec(raw, "bind", src, target, problem="a Windows path: the Linux daemon reads 'C' as a "
-                         "volume name and the rest as the container path",
-                         corrected=f"{fixed}:{target}" + (":" + parts[2] if len(parts) > 2 else "")
-                         + "   (Git Bash/WSL form; in PowerShell use ${PWD}, in cmd %cd%)")
-    parts = spec.split(":")
-    if len(parts) == 1:
-        t = parts[0]
-        problem = None if t.startswith("/") else "the container path must be absolute (start with '/')"
-        return MountSpec(raw, "anonymous", "", t, problem=problem, corrected=("/" + t.lstrip("./")) if problem else None)
-    if len(parts) > 3:
-        return MountSpec(raw, "volume", parts[0], parts[1], problem=f"too many ':' ({len(parts) - 1}); the form is "
-                         "SOURCE:TARGET[:MODE]", corrected=":".join(parts[:2]) + (f":{parts[-1]}" if parts[-1] in MODES else ""))
-    src, target = parts[0], parts[1]
-    mode = parts[2] if len(parts) == 3 else ""
-    ro = "ro" in mode.split(",")
-    kind = "bind" if src.startswith(("/", ".", "~", "$")) else "volume"
-    problem = corrected = None
-    if len(parts) == 3 and (not mode or any(m not in MODES for m in mode.split(","))):
-        bad = ",".join(m for m in mode.split(",") if m not in MODES) or "(empty)"
-        problem = f"'{bad}' is not a mount mode (use ro, rw, z or Z)"
-        corrected = f"{src}:{target}" + (f":{mode.rsplit(',', 1)[0]}" if "," in mode else "")
-    elif not target.startswith("/"):
-        problem = "the container path must be absolute (start with '/')"
-        corrected = f"{src}:/{target.lstrip('./')}" + (f":{mode}" if mode else "")
-    elif kind == "bind" and src.startswith((".", "~")):
-        problem = ("a relative host path: older Docker reads it as a volume name; "
-                   "use an absolute path")
-        corrected = f"\"$(pwd)/{src.lstrip('./')}\":{target}" + (f":{mode}" if mode else "") if src.startswith(".") \
-            else f"\"$HOME/{src[2:]}\":{target}" + (f":{mode}" if mode else "")
-    elif kind == "volume" and not VOLUME_NAME.fullmatch(src):
-        problem = "not a valid volume name (letters, digits, '_', '.', '-'); a host folder needs an absolute path"
-        corrected = f"\"$(pwd)/{src}\":{target}" + (f":{mode}" if mode else "")
-    return MountSpec(raw, kind, src, target, ro, "-v", problem, corrected)
-
-
-def mount_spec(spec: str) -> MountSpec:
-    kv = {}
-    flags = set()
-    for part in spec.split(","):
-        if "=" in part:
-            k, v = part.split("=", 1)
-            kv[k.strip().lower()] = v.strip()
-        elif part.strip():
-            flags.add(part.strip().lower())
-    t = kv.get("type", "volume")
-    src = kv.get("source") or kv.get("src") or ""
-    target = kv.get("target") or kv.get("destination") or kv.get("dst") or ""
-    ro = "readonly" in flags or "ro" in flags or kv.get("readonly", "").lower() in ("1", "true") \
-        or kv.get("ro", "").lower() in ("1", "true")
-    kind = "anonymous" if t == "volume" and not src else t
-    problem = corrected = None
-    if not target:
-        problem, corrected = "--mount needs target=PATH (or dst=PATH)", spec + ",target=/app/data"
-    elif not target.startswith("/"):
-        problem = "the target must be an absolute path"
-        corrected = spec.replace(target, "/" + target.lstrip("./"))
-    elif t == "bind" and not src.startswith("/"):
-        problem = "a bind mount's source must be an absolute host path"
-        corrected = spec.replace(f"={src}", f"=$(pwd)/{src.lstrip('./')}", 1)
-    elif t not in ("volume", "bind", "tmpfs", "npipe", "cluster", "image"):
-        problem = f"unknown mount type '{t}' (use volume, bind or tmpfs)"
-    return MountSpec(spec, kind, src, target, ro, "--mount", problem, corrected)
-
-
-def _duplicates(mounts: list[MountSpec]) -> list[MountSpec]:
-    seen: dict[str, int] = {}
-    out = []
-    for m in mounts:
-        t = m.target.rstrip("/") or "/"
-        if m.problem is None and t in seen:
-            m = MountSpec(m.raw, m.type, m.source, m.target, m.readonly, m.flag,
-                          problem=f"{m.target} is already a mount point in this command (Docker refuses duplicates)",
-                          corrected="(drop one of the two, or mount it at another path)")
-        seen.setdefault(t, len(out))
-        out.append(m)
-    return out
-

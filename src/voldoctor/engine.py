@@ -324,11 +324,11 @@ def answer(
         return Answer(text, m, ents, tuple(diags), None, offline=True, advice=advice, checked_symptoms=tuple(sym_ids),
                       notes=tuple(notes), command=command, project=project)
 
-    # a rule for a reported symptom only: not for a pasted command alone, nor for a check-up with no words
-    # (nor when the words are unsure: the symptom those rules presume was not said)
-    # (unsure words also get a check-up: a problem on the daemon that none of the candidates names is still said)
+    # a rule for a reported symptom only: not for a pasted command alone, nor for a check-up with no words, nor
+    # for unsure words; these also get a check-up's problems (not its remarks), which none of the candidates names
     rules = [r for r in rules_for(ruleset, list(ruleset.symptoms) if unsure else sym_ids, command)
-             if not ((from_command or checkup or unsure) and r.reported_only)]
+             if not ((from_command or checkup or unsure) and r.reported_only)
+             and (not unsure or r.severity != "info" or bool(set(r.symptoms) & set(sym_ids)))]
     rules += [r for r in project_rules if r not in rules]
     want = frozenset(FACTS[f].needs for r in rules for f in r.facts_used if FACTS[f].needs)
     if cleanup is not None:

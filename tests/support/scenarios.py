@@ -8,6 +8,7 @@ tests/data/snapshots/, which the unit tests replay without a daemon.
 
 from __future__ import annotations
 
+import itertools
 import posixpath
 import time
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ class Scenario:
 
 
 AS_MEANT = ("<the command the fix prints>",)
+_GOALS = itertools.count()  # goal containers get names of their own
 
 
 def file_at(container: str, path: str, name: str = "notes.txt") -> Callable:
@@ -52,7 +54,8 @@ def file_at(container: str, path: str, name: str = "notes.txt") -> Callable:
         c = lab.api.inspect_container(container)
         m = next(m for m in c["Mounts"] if m["Destination"] == path)
         src = m["Name"] if m["Type"] == "volume" else m["Source"]
-        return lab.run(f"{lab.tag}-goal", command=("cat", f"{path}/{name}"), binds=[f"{src}:{path}:ro"]) == 0
+        return lab.run(f"{lab.tag}-goal-{next(_GOALS)}", command=("cat", f"{path}/{name}"),
+                       binds=[f"{src}:{path}:ro"]) == 0
     return goal
 
 
@@ -264,6 +267,14 @@ def _file_made_folder(lab):
     lab.container("vdt-conf", binds=[f"{lab.tmp}/app.conf:/etc/app.conf"])
 
 
+def _path_beside_used(lab):
+    # the app keeps its settings in a volume at /etc/api and writes uploads to /srv/files, which no mount covers
+    lab.volume("vdt-apicfg")
+    lab.run("vdt-first", command=("sh", "-c", "echo port=1 > /etc/api/api.conf"), binds=["vdt-apicfg:/etc/api"])
+    lab.api.remove_container(lab.containers.pop())
+    _writing(lab, "vdt-api", ("/srv/files/x.txt",), binds=["vdt-apicfg:/etc/api"])
+
+
 def _novolume(lab):
     lab.container("vdt-bare")
 
@@ -438,13 +449,18 @@ SCENARIOS = [
     Scenario("bind-file-made-folder", _file_made_folder, ("my app.conf is a directory inside the container",
                                                           "--container", "vdt-conf"), "bind-file-made-folder",
              ("bind-created-as-root",), {"mount.file_like": True, "mount.daemon_created": True}, verify=True,
-             unverified="the file is the learner's own: the fix removes the folder Docker made and asks for the file "
-                        "at that path before the container is made again"),
+             unverified="its host line (sudo rmdir, touch) is not a docker command, so it is not run here; "
+                        "test_a_folder_docker_made_for_a_file_is_replaced_by_the_file runs every line"),
     # An image with an ENTRYPOINT: 'sh -c ...' after the image would be sleep's arguments.
     Scenario("command-entrypoint-shell", _run_typo,
              ("docker run -v my-data:/app/data vdt-busybox-entry:latest sh -c 'echo hello > /app/data/f.txt'",),
              "command-entrypoint-shell", (), {"cmd.entrypoint": "sleep"}, verify=True, after=AS_MEANT,
              goal=readable("my-data", "f.txt")),
+    # The mount the app already uses stays where it is; the data path gets a volume of its own.
+    Scenario("path-mismatch-beside-used", _path_beside_used, ("my files in /srv/files are gone after i recreate it",
+                                                              "--container", "vdt-api"), "mount-path-mismatch", (),
+             {"path.nearest_unused": False}, verify=True,
+             goal=both(file_at("vdt-api", "/srv/files", "x.txt"), file_at("vdt-api", "/etc/api", "api.conf"))),
     Scenario("no-volume-removed-before", _novolume_removed_before,
              ("my data in /app/data is gone after i removed the container", "--container", "vdt-bare"),
              "container-without-volume", (), {"container.mount_count": 0}, verify=True,

@@ -44,6 +44,8 @@ DECLARED = [
     Fact("path.covering_name", "str", "the volume or host path mounted over path.wanted"),
     Fact("path.nearest_destination", "str", "the mount destination closest to path.wanted"),
     Fact("path.nearest_name", "str", "what is mounted at path.nearest_destination"),
+    Fact("path.nearest_unused", "bool", "what is mounted at path.nearest_destination is known to hold nothing (so "
+         "moving it to path.wanted takes nothing from the app); no when it holds files or is not known", "df"),
     Fact("path.rescue_from", "str", "an older anonymous volume, used by no container and holding data: where "
          "the data at path.wanted most likely is now", "df"),
     Fact("path.rescue_about", "str", "its short id, size and age", "df"),
@@ -154,6 +156,12 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
     if wanted and (covering is None or covering.type == "volume"):
         mounts = [mount_arg(m) for m in c.mounts if m is not covering] + [["-v", f"{named}:{wanted}"]]
         rerun = run_argv(c, mounts)
+    unused = None
+    if nearest is not None and state is not None:
+        if nearest.type == "volume" and nearest.name:
+            unused = holds_data(state, nearest.name) is False
+        elif nearest.type == "bind":
+            unused = getattr(state.path_stats.get(nearest.source), "empty", None) is True
     moved = None
     if nearest is not None and not nearest.anonymous and nearest.type in ("volume", "bind"):
         src = nearest.name if nearest.type == "volume" else nearest.source
@@ -178,6 +186,7 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
         "path.rerun_write_dir": run_argv(c, [mount_arg(m) for m in c.mounts] + [["-v", f"{named}:{write_dir}"]])
         if write_dir else None,
         "path.rerun_moved": moved,
+        "path.nearest_unused": unused,
         "container.rerun": run_argv(c),
         "path.rescue_from": rescue,
         "path.rescue_about": f"{rescue[:12]}, " + volume_about(state, rescue) if rescue else None,

@@ -186,3 +186,19 @@ def test_every_fix_that_removes_a_container_first_keeps_what_it_wrote():
                 assert any(save in x or "docker cp {container.name}:" in x for x in texts[:i]), (r.id, t)
                 checked.add(r.id)
     assert len(checked) >= 9, sorted(checked)
+
+
+def test_what_stops_docker_is_listed_first():
+    """A name conflict refuses the command outright: its fix comes before the fix of another
+    problem of the same command, whose corrected line would otherwise fail on the name."""
+    from voldoctor import engine
+    from voldoctor.facts.common import Subject
+
+    cmd = {"cmd.kind": "run", "cmd.text": "docker run --name web app sh -c x", "cmd.image": "app",
+           "cmd.shell_to_entrypoint": True, "cmd.entrypoint": "sleep", "cmd.after_image": "sh -c x"}
+    name = {"name.wanted": "web", "name.taken_by": "web (c9b382960f3f)", "name.state": "running"}
+    picked = [RULES.rules["command-entrypoint-shell"], RULES.rules["name-conflict"]]
+    subs = {"command": [Subject("command", "command", cmd)], "daemon": [Subject("daemon", "daemon", name)]}
+    got = [d.rule for d in engine.evaluate(picked, subs)]
+    assert got == ["name-conflict", "command-entrypoint-shell"], got
+    assert RULES.rules["name-conflict"].blocks and not RULES.rules["command-entrypoint-shell"].blocks

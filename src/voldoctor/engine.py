@@ -96,11 +96,9 @@ def evaluate(rules: list[Rule], subs: dict[str, list[probes.Subject]]) -> list[D
             d = diagnose_subject(rule, s)
             if d is not None:
                 out.append(d)
-    out.sort(key=lambda d: SEVERITY_ORDER[d.severity])  # stable: rule order within a severity
+    first = {r.id for r in rules if r.blocks}  # what stops docker comes first: the other fixes run after it
+    out.sort(key=lambda d: (SEVERITY_ORDER[d.severity], d.rule not in first))  # stable: else rule order
     return out
-
-
-# ------------------------------------------------------------ a question
 
 
 @dataclass(frozen=True)

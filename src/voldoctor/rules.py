@@ -115,6 +115,7 @@ class Rule(_Model):
     source: str = Field(min_length=3)
     supersedes: tuple[str, ...] = ()  # rules this one replaces when both fire on the same thing
     reported_only: bool = False  # only when the learner reported the symptom, not for a pasted command alone
+    blocks: bool = False  # docker refuses the command until this is fixed: listed first within its severity
     examples: tuple[Example, ...]
 
     @model_validator(mode="after")

@@ -200,3 +200,20 @@ def test_folders_a_container_wrote_to_outside_its_mounts():
     assert c.detail.changes and probes.written_folders(c) == ["/app/data"]  # the mount is at /app/date
     st = snapshot("no-volume-written")
     assert probes.written_folders(st.container("vdt-bare2")) == ["/app/data", "/app/work"]
+
+
+def test_a_folder_written_where_a_volume_name_goes(tmp_path):
+    """'./data' in -v is refused as a volume name: the fix gives that folder from the current
+    one, and the path reaches docker as one word even with spaces in it."""
+    import subprocess
+
+    from voldoctor import engine, rules
+    from voldoctor.facts.volume import folder_of
+
+    assert [folder_of(n) for n in ("./data", "data/in", "./", "my data", "my-data")] == ["data", "data/in", ".",
+                                                                                        None, None]
+    line = rules.load().rules["volume-name-invalid"].fix_texts[0]
+    filled = engine.fill_command(line, {"volume.folder": "my dir/data", "volume.name": "./my dir/data"})
+    arg = filled.split("docker run -v ", 1)[1].split(" ...", 1)[0]
+    out = subprocess.run(["sh", "-c", f"printf %s {arg}"], cwd=tmp_path, capture_output=True, text=True).stdout
+    assert out == f"{tmp_path}/my dir/data:/app/data"

@@ -83,7 +83,7 @@ def command_subjects(state: DaemonState, q: Query, base: dict) -> tuple[list[Sub
              for m in cmd.mounts if m.type != "tmpfs"]
     for path in (img.volumes if img else ()):
         if not any(covers(m.target, path) for m in cmd.mounts if m.target):
-            ghost = MountSpec(raw=f"(VOLUME {path} of {cmd.image})", type="anonymous", target=path)
+            ghost = MountSpec(raw=f"VOLUME {path} of {cmd.image}", type="anonymous", target=path)
             specs.append(Subject("spec", f"image volume {path}", {**cf, **spec_facts.produce(state, ghost, True)}))
     return [Subject("command", "command", cf)], specs
 

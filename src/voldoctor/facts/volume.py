@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Optional
 
 from voldoctor.facts.base import Fact
 from voldoctor.facts.common import near_misses
@@ -16,6 +17,8 @@ DECLARED = [
     Fact("volume.near_misses", "str", "all close existing names, comma separated"),
     Fact("volume.used_by", "str", "containers that mount it, running or stopped, space separated", words=True),
     Fact("volume.valid_name", "bool", "the name is one the local driver accepts"),
+    Fact("volume.folder", "str", "an invalid name written like a relative host path (./data, data/in): that path "
+         "without its leading './', to follow \"$(pwd)\"/ in -v"),
     Fact("volume.suggested_name", "str", "a valid name close to an invalid one"),
     Fact("volume.mountpoint", "str", "where the daemon keeps its data"),
     Fact("volume.compose_match", "str", "an existing volume that Compose made for this name (PROJECT_NAME)"),
@@ -30,6 +33,13 @@ VALID_VOLUME_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 def suggest_name(name: str) -> str:
     s = re.sub(r"[^a-zA-Z0-9_.-]+", "-", name.strip()).strip("-_.")
     return s or "my-data"
+
+
+def folder_of(name: str) -> Optional[str]:
+    """'./data' or 'src/app' (a relative host path written where a name goes), relative to the current folder."""
+    if VALID_VOLUME_NAME.fullmatch(name) or not (name.startswith(".") or "/" in name) or "$" in name:
+        return None
+    return re.sub(r"^(\./)+", "", name).rstrip("/") or "."
 
 
 def produce(state: DaemonState, name: str) -> dict:
@@ -53,5 +63,6 @@ def produce(state: DaemonState, name: str) -> dict:
         "volume.used_by": " ".join(users) or None,
         "volume.valid_name": bool(VALID_VOLUME_NAME.fullmatch(name)),
         "volume.suggested_name": None if VALID_VOLUME_NAME.fullmatch(name) else suggest_name(name),
+        "volume.folder": folder_of(name),
         "volume.mountpoint": vol.mountpoint if vol else None,
     }

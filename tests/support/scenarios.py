@@ -275,6 +275,12 @@ def _path_beside_used(lab):
     _writing(lab, "vdt-api", ("/srv/files/x.txt",), binds=["vdt-apicfg:/etc/api"])
 
 
+def _entry_shell(lab):
+    lab.volume("my-data")
+    lab.container("vdt-seed", image="vdt-busybox-entry:latest", command=("sh", "-c", "echo hello > /app/data/f.txt"),
+                  binds=["my-data:/app/data"])
+
+
 def _novolume(lab):
     lab.container("vdt-bare")
 
@@ -461,6 +467,9 @@ SCENARIOS = [
                                                               "--container", "vdt-api"), "mount-path-mismatch", (),
              {"path.nearest_unused": False}, verify=True,
              goal=both(file_at("vdt-api", "/srv/files", "x.txt"), file_at("vdt-api", "/etc/api", "api.conf"))),
+    # After the fact: the container exited at once ("sleep: invalid number 'sh'"); the vague error finds it.
+    Scenario("container-entrypoint-shell", _entry_shell, ("sleep: invalid number 'sh'",), "container-entrypoint-shell",
+             (), {"container.entrypoint": "sleep"}, verify=True, goal=readable("my-data", "f.txt")),
     Scenario("no-volume-removed-before", _novolume_removed_before,
              ("my data in /app/data is gone after i removed the container", "--container", "vdt-bare"),
              "container-without-volume", (), {"container.mount_count": 0}, verify=True,

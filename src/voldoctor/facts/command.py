@@ -35,7 +35,7 @@ SHELLS = frozenset("sh bash ash dash zsh".split())
 RUNS_ITS_ARGS = frozenset("tini dumb-init gosu su-exec docker-init init s6-svscan env".split())
 
 
-def _passes_through(ep: tuple[str, ...]) -> bool:
+def passes_through(ep: tuple[str, ...]) -> bool:
     base = posixpath.basename(ep[0])
     return base in SHELLS or base in RUNS_ITS_ARGS or base.endswith(".sh") or "entrypoint" in base
 
@@ -50,7 +50,7 @@ def _with_entrypoint(cmd: ParsedCommand) -> list[str]:
 
 def produce(cmd: ParsedCommand, image: Optional[Image] = None) -> dict:
     ep = image.entrypoint if image is not None else ()
-    shell = bool(ep and cmd.args and posixpath.basename(cmd.args[0]) in SHELLS and not _passes_through(ep)
+    shell = bool(ep and cmd.args and posixpath.basename(cmd.args[0]) in SHELLS and not passes_through(ep)
                  and not any(a == "--entrypoint" or a.startswith("--entrypoint=") for a in cmd.argv))
     return {"cmd.entrypoint": " ".join(ep) or None, "cmd.shell_to_entrypoint": shell if ep else None,
             "cmd.with_entrypoint": _with_entrypoint(cmd) if shell else None,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import posixpath
+import shlex
 
 from rapidfuzz import fuzz
 
 from voldoctor.facts.base import Fact
+from voldoctor.facts.command import SHELLS, passes_through
 from typing import Optional
 
 from voldoctor.facts.common import Query, covers, data_folder, holds_data, mount_arg, resolve_user, run_argv, volume_about
@@ -53,6 +55,11 @@ DECLARED = [
     Fact("path.rerun_moved", "argv", "the docker run that starts this container again with what is mounted at "
          "path.nearest_destination mounted at path.wanted instead"),
     Fact("container.rerun", "argv", "the docker run that starts this container again as it was"),
+    Fact("container.entrypoint", "str", "its ENTRYPOINT, as configured"),
+    Fact("container.command", "str", "the words given after the image (its command, or its ENTRYPOINT's arguments)"),
+    Fact("container.shell_to_entrypoint", "bool", "its command starts with a shell (sh -c ...) that its ENTRYPOINT, "
+         "a program rather than an entrypoint script, received as arguments instead of running it"),
+    Fact("container.rerun_shell", "argv", "the docker run that starts it again with that shell as its entrypoint"),
     Fact("container.stop_rm", "argv", "the commands that stop and remove this container before it is made again "
          "(docker stop alone when it was started with --rm: stopping removes it)"),
     Fact("container.read_only_root", "bool", "started with --read-only: only its read-write mounts and tmpfs "
@@ -174,6 +181,8 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
     write_dir = (posixpath.dirname(wanted.rstrip("/")) or "/") if on_root else None
     if write_dir == "/":
         write_dir = wanted
+    shell = bool(d and d.entrypoint and d.cmd and posixpath.basename(d.cmd[0]) in SHELLS
+                 and not passes_through(d.entrypoint))
     stop_rm = ["docker", "stop", c.name] + ([] if d is not None and d.auto_remove else [AND, "docker", "rm", c.name])
     return {
         "container.stop_rm": stop_rm,
@@ -188,6 +197,11 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
         "path.rerun_moved": moved,
         "path.nearest_unused": unused,
         "container.rerun": run_argv(c),
+        "container.entrypoint": shlex.join(d.entrypoint) or None if d else None,
+        "container.command": shlex.join(d.cmd) or None if d else None,
+        "container.shell_to_entrypoint": shell if d and d.entrypoint else None,
+        "container.rerun_shell": run_argv(c.model_copy(update={"detail": d.model_copy(
+            update={"entrypoint": d.cmd[:1], "cmd": d.cmd[1:]})})) if shell else None,
         "path.rescue_from": rescue,
         "path.rescue_about": f"{rescue[:12]}, " + volume_about(state, rescue) if rescue else None,
         "path.named_volume": named if wanted else None,

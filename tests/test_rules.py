@@ -202,3 +202,35 @@ def test_what_stops_docker_is_listed_first():
     got = [d.rule for d in engine.evaluate(picked, subs)]
     assert got == ["name-conflict", "command-entrypoint-shell"], got
     assert RULES.rules["name-conflict"].blocks and not RULES.rules["command-entrypoint-shell"].blocks
+
+
+def test_parsed_rules_are_current():
+    """rules/parsed.json holds every bundled file's data under its current hash (stale, start-up
+    parses TOML again): after editing a rule, run python3 scripts/parse_rules.py."""
+    import hashlib
+    import json
+
+    from voldoctor.rulefiles import read_toml
+
+    folder = ROOT / "rules"
+    parsed = json.loads((folder / "parsed.json").read_text())
+    files = {p.name: p for p in folder.glob("*.toml")} | {f"symptoms/{p.name}": p for p in folder.glob("symptoms/*.toml")}
+    assert set(parsed) == set(files)
+    for key, p in files.items():
+        assert parsed[key]["sha256"] == hashlib.sha256(p.read_bytes()).hexdigest(), key
+        assert parsed[key]["data"] == read_toml(p), key
+
+
+def test_a_changed_rule_file_is_read_from_its_toml(tmp_path):
+    """An entry of parsed.json is used only for the very text it was made from."""
+    import shutil
+
+    from voldoctor import rules
+
+    folder = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", folder)
+    p = folder / "uid-mismatch.toml"
+    p.write_text(p.read_text().replace('title = "', 'title = "Edited: ', 1))
+    assert rules.load([folder], bundled=False).rules["uid-mismatch"].title.startswith("Edited: ")
+    (folder / "parsed.json").write_text("not json")  # a damaged file is ignored, never an error
+    assert rules.load([folder], bundled=False).rules["uid-mismatch"].title.startswith("Edited: ")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
@@ -18,12 +17,8 @@ from typing import Any, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from voldoctor import regexsafe
+from voldoctor.rulefiles import parsed_of, read_toml, tomllib
 from voldoctor.facts import FACTS, scope_of
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 ID_RE = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 TEMPLATE_RE = re.compile(r"\{([a-z_]+(?:\.[a-z_]+)+)\}")
@@ -282,14 +277,9 @@ def _explain(path: Path, model: type[BaseModel], err: ValidationError) -> list[s
     return out
 
 
-def _read_toml(path: Path) -> dict:
-    with path.open("rb") as fh:
-        return tomllib.load(fh)
-
-
-def load_file(path: Path, model: type[BaseModel], problems: list[str]):
+def load_file(path: Path, model: type[BaseModel], problems: list[str], parsed: Optional[dict] = None):
     try:
-        data = _read_toml(path)
+        data = read_toml(path, parsed)
     except tomllib.TOMLDecodeError as e:
         problems.append(f"{path}: not valid TOML: {e}")
         return None
@@ -334,13 +324,14 @@ def load_dir(folder: Path, problems: list[str]) -> tuple[dict, dict, dict]:
     if not folder.is_dir():
         problems.append(f"{folder}: not a folder")
         return rules, symptoms, origin
+    parsed = parsed_of(folder)
     for p in sorted(folder.glob("*.toml")):
-        r = load_file(p, Rule, problems)
+        r = load_file(p, Rule, problems, parsed)
         if r is not None:
             rules[r.id] = r
             origin[r.id] = p
     for p in sorted((folder / "symptoms").glob("*.toml")):
-        s = load_file(p, Symptom, problems)
+        s = load_file(p, Symptom, problems, parsed)
         if s is not None:
             symptoms[s.id] = s
             origin["symptom:" + s.id] = p

@@ -234,3 +234,20 @@ def test_a_changed_rule_file_is_read_from_its_toml(tmp_path):
     assert rules.load([folder], bundled=False).rules["uid-mismatch"].title.startswith("Edited: ")
     (folder / "parsed.json").write_text("not json")  # a damaged file is ignored, never an error
     assert rules.load([folder], bundled=False).rules["uid-mismatch"].title.startswith("Edited: ")
+
+
+def test_sources_name_parts_of_the_module_that_exist():
+    """A rule's source that points into Module 4 names a heading, a lab step's title, a
+    learning tip or a troubleshooting item that the module's text really has."""
+    lines = (ROOT / "tests" / "data" / "module-4-sections.txt").read_text().splitlines()
+    names = {x.strip().rstrip("?").lower() for x in lines if x.strip() and not x.startswith("#")}
+    checked = 0
+    for r in RULES.rules.values():
+        for part in r.source.split(";"):
+            if "Module 4," not in part:
+                continue
+            ref = re.sub(r"\(.*?\)", "", part.split("Module 4,", 1)[1])
+            for piece in ref.split(":"):
+                assert piece.strip().rstrip("?").lower() in names, (r.id, r.source, piece)
+                checked += 1
+    assert checked >= 30

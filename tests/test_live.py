@@ -193,6 +193,23 @@ def test_a_bare_name_written_for_a_folder_here(lab, on_daemon, cli_json, monkeyp
     assert [x["rule"] for x in again["diagnoses"] if x["severity"] != "info"] == [] and code == 0
 
 
+def test_a_relative_host_path_is_given_back_from_the_current_folder(lab, on_daemon, cli_json, monkeypatch):
+    """'-v ./site:/srv/www' (older clients read it as a volume name): the printed command, run as
+    printed from that folder, mounts the folder."""
+    (lab.tmp / "site").mkdir()
+    (lab.tmp / "site" / "index.html").write_text("hi\n")
+    monkeypatch.chdir(lab.tmp)
+    code, out = cli_json("diagnose", "docker run -d -v ./site:/srv/www vdt-busybox:latest sleep 600")
+    d = next(x for x in out["diagnoses"] if x["rule"] == "mount-spec-invalid")
+    before = {c["Id"] for c in lab.api.containers(all=True)}
+    p = _docker_cli(on_daemon, d["fix"][0])
+    assert p.returncode == 0, (d["fix"][0], p.stderr)
+    new = [c["Id"] for c in lab.api.containers(all=True) if c["Id"] not in before]
+    lab.containers += new
+    ex = lab.api.exec_create(new[0], ["cat", "/srv/www/index.html"])
+    assert lab.api.exec_start(ex["Id"]) == b"hi\n"
+
+
 def test_typo_fix_creates_the_volume(lab, on_daemon, cli_json):
     lab.volume("my-data")
     code, out = cli_json("diagnose", "volume not found", "--volume", "my_data")

@@ -282,6 +282,7 @@ def test_a_command_ends_at_sentence_punctuation():
     assert commandline.parse("docker run -v x:/d busybox sh -c 'a, b'").image == "busybox"
     # what the learner says after the command is not its arguments
     assert commandline.parse("docker run -d vdt-entry sh -c 'sleep 9' exits at once").args == ("sh", "-c", "sleep 9")
+    assert commandline.parse("docker run -d -v b:/data vdt-busybox sleep 3600 to get my blog").args == ("sleep", "3600")
     # an apostrophe in the words after the command ("can't") is not an open quote; one in the command is
     assert commandline.parse("docker run -u 1000 -v /srv/x:/data img touch /data/f: can't create").image == "img"
     assert "unbalanced" in commandline.parse("docker run -v 'oops busybox").error

@@ -189,3 +189,11 @@ def test_a_stop_and_remove_pair_runs_two_commands_whatever_the_name(value, fake_
     assert calls[:2] == [["docker", "stop", value], ["docker", "rm", value]], (line, calls)
     with pytest.raises(ValueError):
         Op("; rm -rf /")
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_a_path_below_the_current_folder_reads_back_as_itself(value, tmp_path):
+    """"$(pwd)"/VALUE: the shell expands the folder, the learner's part stays one word."""
+    q = shellquote.word(shellquote.Under(value, "$(pwd)"))
+    out = subprocess.run(["/bin/sh", "-c", f"printf '%s' {q}"], cwd=tmp_path, capture_output=True, timeout=10).stdout
+    assert out.decode() == f"{tmp_path}/{value}"

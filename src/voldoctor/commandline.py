@@ -69,7 +69,7 @@ PROSE = frozenset("says said but and fails failed gives gave returns returned th
                   # pronouns and determiners: "after docker rm my data was gone" is a sentence, not rm of 'my'
                   "my our your his her their the an this that these those all everything again agian now "
                   "too also everytime every when after before delete deletes deleting erase wipe lose exits exited "
-                  "crashes crashed hangs dies died".split())
+                  "crashes crashed hangs dies died to for get got want wanted try tried trying".split())
 
 
 def until_prose(toks: list[str]) -> list[str]:

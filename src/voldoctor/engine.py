@@ -68,7 +68,8 @@ def fill_command(template: str, facts: dict) -> str:
             return shellquote.nested(q) if any(a <= m.start() < b for a, b in inner) else q
         fact = FACTS.get(name)
         text = str(value)
-        q = shellquote.words(text) if fact is not None and fact.words else shellquote.word(text)
+        q = shellquote.words(text) if fact is not None and fact.words else shellquote.word(value if isinstance(
+            value, shellquote.Under) else text)
         if any(a <= m.start() < b for a, b in inner):
             q = shellquote.nested(q)
         return q
@@ -80,7 +81,7 @@ def diagnose_subject(rule: Rule, subject: probes.Subject) -> Optional[Diagnosis]
     f = subject.facts
     if not rule.fires(f):
         return None
-    evidence = {k: f[k] for k in rule.facts_used if f.get(k) is not None}
+    evidence = {k: shellquote.shown(f[k]) for k in rule.facts_used if f.get(k) is not None}
     return Diagnosis(
         rule=rule.id, severity=rule.severity, title=rule.title,
         message=fill(rule.message, f), why=fill(rule.why, f) if rule.why else "",

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
+from voldoctor.shellquote import Under
+
 VOLUME_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 WINDOWS_PATH = re.compile(r"^[A-Za-z]:(\\|/[^:]*:/)")  # C:\x or C:/x:/target (not the volume 'x:/target')
 MODES = {"ro", "rw", "z", "Z", "shared", "slave", "private", "rshared", "rslave", "rprivate", "nocopy",
@@ -62,12 +64,17 @@ def volume_spec(spec: str) -> MountSpec:
     elif kind == "bind" and src.startswith((".", "~")):
         problem = ("a relative host path: older Docker reads it as a volume name; "
                    "use an absolute path")
-        corrected = f"\"$(pwd)/{src.lstrip('./')}\":{target}" + (f":{mode}" if mode else "") if src.startswith(".") \
-            else f"\"$HOME/{src[2:]}\":{target}" + (f":{mode}" if mode else "")
+        rest = f"{target}" + (f":{mode}" if mode else "")
+        corrected = Under(f"{_below(src)}:{rest}", "$(pwd)") if src.startswith(".") else Under(f"{src[2:]}:{rest}", "$HOME")
     elif kind == "volume" and not VOLUME_NAME.fullmatch(src):
         problem = "not a valid volume name (letters, digits, '_', '.', '-'); a host folder needs an absolute path"
-        corrected = f"\"$(pwd)/{src}\":{target}" + (f":{mode}" if mode else "")
+        corrected = Under(f"{src}:{target}" + (f":{mode}" if mode else ""), "$(pwd)")
     return MountSpec(raw, kind, src, target, ro, "-v", problem, corrected)
+
+
+def _below(src: str) -> str:
+    """A relative host path without its leading './' ('.' for the folder itself)."""
+    return re.sub(r"^(\./)+", "", src).rstrip("/") or "."
 
 
 def mount_spec(spec: str) -> MountSpec:
@@ -93,7 +100,8 @@ def mount_spec(spec: str) -> MountSpec:
         corrected = spec.replace(target, "/" + target.lstrip("./"))
     elif t == "bind" and not src.startswith("/"):
         problem = "a bind mount's source must be an absolute host path"
-        corrected = spec.replace(f"={src}", f"=$(pwd)/{src.lstrip('./')}", 1)
+        at = spec.index(f"={src}") + 1
+        corrected = Under(_below(src) + spec[at + len(src):], "$(pwd)", spec[:at])
     elif t not in ("volume", "bind", "tmpfs", "npipe", "cluster", "image"):
         problem = f"unknown mount type '{t}' (use volume, bind or tmpfs)"
     return MountSpec(spec, kind, src, target, ro, "--mount", problem, corrected)

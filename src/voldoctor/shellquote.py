@@ -31,10 +31,40 @@ class Op(str):
 AND = Op("&&")
 
 
+class Under(str):
+    """A path below a folder the shell knows ("$(pwd)", "$HOME"), with what follows it in the same
+    word: the learner's part is quoted, the folder is expanded by the shell when the line is pasted
+    (`"$(pwd)"/'my dir':/app/data`). Shown as it is typed."""
+
+    def __new__(cls, value: str, base: str, lead: str = "") -> "Under":
+        if base not in ("$(pwd)", "$HOME"):
+            raise ValueError(f"not a folder voldoctor writes: {base!r}")
+        obj = super().__new__(cls, value)
+        obj.base, obj.lead = base, lead
+        return obj
+
+    def shell(self) -> str:
+        return (word(self.lead) if self.lead else "") + f'"{self.base}"/' + word(str.__str__(self))
+
+    def __str__(self) -> str:
+        return self.shell()
+
+
+def shown(value):
+    """A fact value as evidence: an Under path as it is typed (in a list too), anything else as it is."""
+    if isinstance(value, Under):
+        return str(value)
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Under) for v in value):
+        return [str(v) for v in value]
+    return value
+
+
 def word(value: str) -> str:
     """One shell word that the shell reads back as exactly `value`."""
     if isinstance(value, Op):
         return str(value)
+    if isinstance(value, Under):
+        return value.shell()
     if not _CONTROL.search(value):
         return shlex.quote(value)
     if "\x00" in value or value.endswith("\n"):

@@ -20,6 +20,7 @@ DECLARED = [
     Fact("spec.ro", "bool", "mounted read-only"),
     Fact("spec.problem", "str", "what is wrong with how the mount is written"),
     Fact("spec.corrected", "str", "the mount written correctly"),
+    Fact("spec.command_corrected", "argv", "the whole pasted command with this mount written correctly"),
     Fact("spec.volume_exists", "bool", "the named volume exists already"),
     Fact("spec.near_miss", "str", "an existing volume whose name is close to this one"),
     Fact("spec.folder_here", "str", "a folder on this machine named like the volume (the one the learner most likely "
@@ -91,6 +92,8 @@ def produce(state: DaemonState, spec: MountSpec, image_volume: bool = False,
         "spec.ro": spec.readonly,
         "spec.problem": problem,
         "spec.corrected": spec.corrected if problem else None,
+        "spec.command_corrected": [spec.corrected if w == spec.raw else w for w in argv]
+        if problem and spec.corrected and spec.raw in argv and not spec.corrected.startswith("(") else None,
         "spec.volume_exists": vol_exists,
         "spec.near_miss": near,
         "spec.folder_here": folder,

@@ -160,8 +160,11 @@ def test_a_folder_docker_made_for_a_file_is_replaced_by_the_file(lab, on_daemon,
     assert d["rule"] == "bind-file-made-folder" and code == 1, out["diagnoses"]
     look, rmdir, again = (line.split(": ", 1)[1].split("   (")[0] for line in d["fix"][:3])
     assert subprocess.run(["sh", "-c", look], capture_output=True).returncode == 0
-    assert subprocess.run(["sh", "-c", rmdir.removeprefix("sudo ")]).returncode == 0 and conf.is_file()
-    conf.write_text("listen 80\n")  # the learner's own settings, into the file the line made
+    mine = lab.tmp / "config" / "site.conf"  # the file the learner meant, one folder off
+    mine.parent.mkdir()
+    mine.write_text("listen 80\n")
+    line = rmdir.removeprefix("sudo ").replace("YOUR_FILE", str(mine))  # the learner's part: which file
+    assert subprocess.run(["sh", "-c", line]).returncode == 0 and conf.is_file()
     assert _docker_cli(on_daemon, d["fix"][2]).returncode == 0, again
     lab.containers.append(lab.api.inspect_container("vdt-conf2")["Id"])  # made again by the fix line
     ex = lab.api.exec_create("vdt-conf2", ["cat", "/etc/site.conf"])

@@ -16,6 +16,7 @@ from rapidfuzz import fuzz
 from voldoctor.commandline import MountSpec, ParsedCommand
 from voldoctor.facts import command as command_facts
 from voldoctor.facts import container as container_facts
+from voldoctor.facts.container import written_folders  # noqa: F401 - the conversation asks it here
 from voldoctor.facts import daemon as daemon_facts
 from voldoctor.facts import mount as mount_facts
 from voldoctor.facts import spec as spec_facts
@@ -58,18 +59,6 @@ def wrote_under(c: Container, paths: tuple[str, ...]) -> bool:
     """The container wrote files below one of the paths, outside its mounts (its layer's changes, when read)."""
     changes = c.detail.changes if c.detail is not None and c.detail.changes else ()
     return any(covers(p, ch) and not any(covers(m.destination, ch) for m in c.mounts) for p in paths for ch in changes)
-
-
-NOT_DATA = frozenset({"/", "/root", "/tmp", "/run", "/var/run", "/etc", "/var/log", "/var/cache", "/dev", "/proc"})
-
-
-def written_folders(c: Container) -> list[str]:
-    """Folders where the container wrote files outside its mounts (its layer's changes,
-    when read), deepest entries first in the daemon's order; system folders left out."""
-    ch = (c.detail.changes if c.detail is not None else None) or ()
-    leaves = [p for p in ch if not any(o.startswith(p.rstrip("/") + "/") for o in ch)]
-    return list(dict.fromkeys(posixpath.dirname(p) for p in leaves if posixpath.dirname(p) not in NOT_DATA
-                              and not any(covers(m.destination, p) for m in c.mounts)))
 
 
 def command_subjects(state: DaemonState, q: Query, base: dict) -> tuple[list[Subject], list[Subject]]:

@@ -281,6 +281,14 @@ def _entry_shell(lab):
                   binds=["my-data:/app/data"])
 
 
+def _layer_two_folders(lab):
+    # the app keeps notes in its volume and logs in /logs, which no mount covers
+    lab.volume("vdt-notesvol")
+    _writing(lab, "vdt-logger", ("/logs/app.log", "/logs/err.log"), binds=["vdt-notesvol:/data"])
+    ex = lab.api.exec_create("vdt-logger", ["sh", "-c", "mkdir -p /srv/cache && echo hi > /srv/cache/c.txt"])
+    lab.api.exec_start(ex["Id"])  # once, by hand: a new container does not write it again
+
+
 def _novolume(lab):
     lab.container("vdt-bare")
 
@@ -470,6 +478,12 @@ SCENARIOS = [
     # After the fact: the container exited at once ("sleep: invalid number 'sh'"); the vague error finds it.
     Scenario("container-entrypoint-shell", _entry_shell, ("sleep: invalid number 'sh'",), "container-entrypoint-shell",
              (), {"container.entrypoint": "sleep"}, verify=True, goal=readable("my-data", "f.txt")),
+    # Every file it wrote is kept: the folder with the app's files gets a volume, the rest is copied out.
+    Scenario("layer-writes-two-folders", _layer_two_folders, ("my logs are not in the volume", "--container",
+                                                              "vdt-logger"), "container-layer-writes", (),
+             {"container.write_folder": "/logs"}, verify=True,
+             goal=both(file_at("vdt-logger", "/logs", "app.log"), file_at("vdt-logger", "/logs", "err.log"),
+                       host_file("vdt-logger-saved-srv-cache-c.txt"))),
     Scenario("no-volume-removed-before", _novolume_removed_before,
              ("my data in /app/data is gone after i removed the container", "--container", "vdt-bare"),
              "container-without-volume", (), {"container.mount_count": 0}, verify=True,
@@ -535,10 +549,8 @@ SCENARIOS = [
                         "only a real postgres reads the password (the lab image is busybox)"),
     Scenario("layer-writes", _layer, ("my notes are gone after docker rm", "--container", "vdt-notes"),
              "container-layer-writes", (), {"container.layer_writes": "/app/data/notes.txt"}, verify=True,
-             then="docker run -d --name vdt-notes2 -v my-data:/app/data vdt-busybox:latest "
-                  "sh -c 'echo hi > /app/data/notes.txt && sleep 600'",
-             uses="-v my-data:/app/data", after=("my notes are gone after docker rm", "--container", "vdt-notes2"),
-             goal=lambda lab: host_file("notes.txt")(lab) and file_at("vdt-notes2", "/app/data")(lab)),
+             goal=both(volume_at("vdt-notes", "/app/data", "vdt-notes-data"), file_at("vdt-notes", "/app/data"),
+                       host_file("vdt-notes-data/notes.txt"))),
     Scenario("name-conflict", _named, ('docker: Error response from daemon: Conflict. The container name "/vdt-web" is '
                                        'already in use by container "0123456789ab". You have to remove (or rename) '
                                        'that container to be able to reuse that name.',), "name-conflict", (),

@@ -39,6 +39,12 @@ DECLARED = [
     Fact("container.save_layer", "argv", "docker cp lines that keep a copy on the host (./NAME-saved-PATH) of "
          "what it wrote outside its mounts and outside path.wanted, before it is removed", "changes"),
     Fact("path.written", "int", "how many files it wrote below path.wanted, outside its mounts", "changes"),
+    Fact("container.write_folder", "str", "the folder that most needs a volume: path.wanted when it wrote files "
+         "there, else the first folder it wrote files to outside its mounts", "changes"),
+    Fact("container.save_other", "argv", "docker cp lines that keep a copy on the host of what it wrote outside its "
+         "mounts and outside container.write_folder", "changes"),
+    Fact("container.rerun_write_folder", "argv", "the docker run that starts it again with a named volume "
+         "(path.named_volume's name) on container.write_folder", "changes"),
     Fact("path.wanted", "str", "the data path in question (the learner's, else an image VOLUME)"),
     Fact("path.origin", "str", "where path.wanted came from: query or image"),
     Fact("path.covered_by", "str", "what is mounted over path.wanted: volume, bind, "
@@ -104,6 +110,18 @@ def database(image: str, env_names: tuple[str, ...]) -> Optional[str]:
     if db is None or not any(e.startswith(db[1]) for e in env_names):
         return None
     return db[0]
+
+
+NOT_DATA = frozenset({"/", "/root", "/tmp", "/run", "/var/run", "/etc", "/var/log", "/var/cache", "/dev", "/proc"})
+
+
+def written_folders(c: Container) -> list[str]:
+    """Folders where the container wrote files outside its mounts (its layer's changes,
+    when read), deepest entries first in the daemon's order; system folders left out."""
+    ch = (c.detail.changes if c.detail is not None else None) or ()
+    leaves = [p for p in ch if not any(o.startswith(p.rstrip("/") + "/") for o in ch)]
+    return list(dict.fromkeys(posixpath.dirname(p) for p in leaves if posixpath.dirname(p) not in NOT_DATA
+                              and not any(covers(m.destination, p) for m in c.mounts)))
 
 
 SAVE_MAX = 4  # copy lines at most: more written paths are copied by their folders
@@ -183,6 +201,8 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
         write_dir = wanted
     shell = bool(d and d.entrypoint and d.cmd and posixpath.basename(d.cmd[0]) in SHELLS
                  and not passes_through(d.entrypoint))
+    folder = wanted if wanted and writes and any(covers(wanted, p) for p in writes) else \
+        next(iter(written_folders(c)), None) if writes else None
     stop_rm = ["docker", "stop", c.name] + ([] if d is not None and d.auto_remove else [AND, "docker", "rm", c.name])
     return {
         "container.stop_rm": stop_rm,
@@ -217,6 +237,11 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
         "container.save_layer": save_argv(c.name, [p for p in writes if not (wanted and covers(wanted, p))])
         if writes else None,
         "path.written": sum(covers(wanted, p) for p in writes) if writes is not None and wanted else None,
+        "container.write_folder": folder,
+        "container.save_other": save_argv(c.name, [p for p in writes if not covers(folder, p)])
+        if folder and writes else None,
+        "container.rerun_write_folder": run_argv(c, [mount_arg(m) for m in c.mounts] + [["-v", f"{named}:{folder}"]])
+        if folder else None,
         "container.name": c.name,
         "container.id": c.short_id,
         "container.image": c.image,

@@ -217,3 +217,12 @@ def test_a_folder_written_where_a_volume_name_goes(tmp_path):
     arg = filled.split("docker run -v ", 1)[1].split(" ...", 1)[0]
     out = subprocess.run(["sh", "-c", f"printf %s {arg}"], cwd=tmp_path, capture_output=True, text=True).stdout
     assert out == f"{tmp_path}/my dir/data:/app/data"
+
+
+def test_a_slip_in_a_well_known_image_name():
+    """'ngnix' is offered as nginx (the tag kept) instead of a pull of the misspelled name."""
+    from voldoctor.facts.daemon import known_near
+
+    assert [known_near(r) for r in ("ngnix:latest", "postgress:15", "docker/getting-startd")] == [
+        "nginx:latest", "postgres:15", "docker/getting-started"]
+    assert [known_near(r) for r in ("nginx", "vdt-busybox:latest", "myapp", "node:20-alpine")] == [None] * 4

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Optional
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from voldoctor.facts.base import Fact
 from voldoctor.facts.common import Query, _normal_image, _size, age, holds_data, image_of
@@ -43,6 +44,8 @@ DECLARED = [
     Fact("image.wanted", "str", "the image in question (from a command or an error text)", "images"),
     Fact("image.present", "bool", "that image is present locally", "images"),
     Fact("image.near", "str", "a local image whose name is close to the wanted one", "images"),
+    Fact("image.known_near", "str", "a well-known image whose name is a slip away from the wanted one (ngnix for "
+         "nginx), the tag kept", "images"),
 ]
 
 
@@ -71,6 +74,24 @@ def short_name(name: str) -> str:
 
 def _anonymous(name: str) -> bool:
     return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
+
+
+# Images a learner is likely to type, to tell a slip ("ngnix") from an image of its own name.
+KNOWN_IMAGES = ("nginx httpd postgres mysql mariadb mongo redis node python ubuntu debian alpine busybox golang "
+                "openjdk wordpress php ruby rabbitmq memcached traefik caddy centos fedora adminer phpmyadmin "
+                "hello-world docker/getting-started grafana/grafana prom/prometheus").split()
+
+
+def known_near(ref: str) -> Optional[str]:
+    """A well-known image one or two letters away from `ref`'s name (its tag kept), if any."""
+    name, _, tag = ref.partition("@")[0].rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "")
+    name = name.lower().removeprefix("docker.io/").removeprefix("library/")
+    if name in KNOWN_IMAGES:
+        return None
+    best = min(KNOWN_IMAGES, key=lambda k: (Levenshtein.distance(name, k), k))
+    if Levenshtein.distance(name, best) > (1 if len(best) <= 4 else 2):
+        return None
+    return best + (f":{tag}" if tag else "")
 
 
 def produce(state: DaemonState, q: Query) -> dict:
@@ -126,5 +147,6 @@ def produce(state: DaemonState, q: Query) -> dict:
         have = image_of(state, image)
         tags = [t for i in state.images for t in i.tags]
         near = process.extractOne(_normal_image(image), tags, scorer=fuzz.ratio, score_cutoff=80) if not have else None
-        facts.update({"image.wanted": image, "image.present": have is not None, "image.near": near[0] if near else None})
+        facts.update({"image.wanted": image, "image.present": have is not None, "image.near": near[0] if near else None,
+                      "image.known_near": known_near(image) if not have else None})
     return facts

@@ -289,6 +289,14 @@ def _layer_two_folders(lab):
     lab.api.exec_start(ex["Id"])  # once, by hand: a new container does not write it again
 
 
+def _empty_near_filled(lab):
+    # the meant volume was made first and stays empty; a run with a slipped name wrote the files
+    lab.volume("vdt-photos")
+    lab.run("vdt-first", command=("sh", "-c", "echo hi > /app/data/notes.txt"), binds=["vdt-photso:/app/data"])
+    lab.volumes.append("vdt-photso")
+    lab.api.remove_container(lab.containers.pop())
+
+
 def _novolume(lab):
     lab.container("vdt-bare")
 
@@ -484,6 +492,10 @@ SCENARIOS = [
              {"container.write_folder": "/logs"}, verify=True,
              goal=both(file_at("vdt-logger", "/logs", "app.log"), file_at("vdt-logger", "/logs", "err.log"),
                        host_file("vdt-logger-saved-srv-cache-c.txt"))),
+    # No container uses either volume: the files are copied into the name asked about.
+    Scenario("volume-empty-near-miss", _empty_near_filled, ("my photos are gone", "--volume", "vdt-photos"),
+             "volume-empty-near-miss", (), {"volume.filled_near": "vdt-photso"}, verify=True,
+             goal=readable("vdt-photos", "notes.txt")),
     Scenario("no-volume-removed-before", _novolume_removed_before,
              ("my data in /app/data is gone after i removed the container", "--container", "vdt-bare"),
              "container-without-volume", (), {"container.mount_count": 0}, verify=True,

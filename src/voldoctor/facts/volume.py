@@ -6,7 +6,8 @@ import re
 from typing import Optional
 
 from voldoctor.facts.base import Fact
-from voldoctor.facts.common import near_misses
+from voldoctor.daemon_facts import helper_image
+from voldoctor.facts.common import holds_data, near_misses, volume_about
 from voldoctor.state import DaemonState
 
 SUBJECT = "volume"
@@ -15,6 +16,10 @@ DECLARED = [
     Fact("volume.exists", "bool", "a volume of that name exists"),
     Fact("volume.near_miss", "str", "the closest existing volume name, if close"),
     Fact("volume.near_misses", "str", "all close existing names, comma separated"),
+    Fact("volume.empty", "bool", "the volume exists and holds nothing", "df"),
+    Fact("volume.filled_near", "str", "another volume, a letter or two away by name, that holds files", "df"),
+    Fact("volume.filled_near_about", "str", "that volume's size, age and who used it", "df"),
+    Fact("volume.copy_image", "str", "a local image to run a throwaway copy with (never pulled)", "images"),
     Fact("volume.used_by", "str", "containers that mount it, running or stopped, space separated", words=True),
     Fact("volume.valid_name", "bool", "the name is one the local driver accepts"),
     Fact("volume.folder", "str", "an invalid name written like a relative host path (./data, data/in): that path "
@@ -52,7 +57,13 @@ def produce(state: DaemonState, name: str) -> dict:
         compose = next((v.name for v in state.volumes if v.labels.get("com.docker.compose.volume") == name), None) \
             or next((v.name for v in state.volumes if v.name.endswith("_" + name)), None)
     st = state.path_stats.get(vol.mountpoint) if vol else None
+    filled = next((n for n in near_misses(name, names) if holds_data(state, n)), None) \
+        if vol is not None and holds_data(state, name) is False else None
     return {
+        "volume.empty": holds_data(state, name) is False if vol is not None else None,
+        "volume.filled_near": filled,
+        "volume.filled_near_about": volume_about(state, filled, users=True) if filled else None,
+        "volume.copy_image": helper_image(state.images) if state.images is not None else None,
         "volume.name": name,
         "volume.exists": vol is not None,
         "volume.compose_match": compose,

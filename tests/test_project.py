@@ -288,6 +288,20 @@ def test_a_command_ends_at_sentence_punctuation():
     assert "unbalanced" in commandline.parse("docker run -v 'oops busybox").error
 
 
+def test_a_run_line_told_after_the_fact_is_not_called_a_plan():
+    from voldoctor import render
+    from support import snapshot
+    from voldoctor import engine
+
+    st = snapshot("near-miss-after")
+    a = engine.answer("i ran docker run -d -v my_data:/app/data vdt-busybox and my notes are gone", rules.load(),
+                      lambda plan: st)
+    assert "as you ran it" in render.answer_text(a) and "before you run it" not in render.answer_text(a)
+    assert [d.rule for d in a.diagnoses if d.severity != "info"] == ["mounted-near-miss"]  # one cause, said once
+    b = engine.answer("docker run -d -v my_data:/app/data vdt-busybox", rules.load(), lambda plan: st)
+    assert "before you run it" in render.answer_text(b)
+
+
 @pytest.mark.parametrize("text,names", [("docker rm web", ("web",)), ("docker rm -f web db", ("web", "db")),
                                         ("$ docker rm web and then my data was gone", ("web",))])
 def test_a_real_rm_still_reads_its_containers(text, names):

@@ -367,3 +367,11 @@ def test_a_remark_beside_the_answer_is_not_counted_as_a_problem():
     s, _ = talk(snapshot("near-miss-after"))
     r = s.handle("my data is gone")
     assert "I also found 1 remark: Volumes that no container uses" in r.text and "other problem" not in r.text
+
+
+def test_a_greeting_or_thanks_is_answered_as_one():
+    s, _ = talk(snapshot("healthy-persist"))
+    r = s.handle("hi")
+    assert "Hello" in r.text and "Did you mean" not in r.text and "another Docker problem" not in r.text
+    assert "Glad to help" in s.handle("thanks!").text
+    assert "Hello" not in s.handle("hi, my volume is not found").text  # words after the greeting are a question

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from voldoctor import effects
+from voldoctor import commandline, effects
 from voldoctor.conversation import Focus, Reply
 from voldoctor.engine import Answer, Diagnosis
 from voldoctor.render import mark, pattern_note, plural, safe, short_volume
@@ -27,7 +27,8 @@ def present(a: Answer, unicode: bool, note: Optional[str] = None, restate: bool 
         r.add(f"That sounds like: {safe(a.match.symptom.title)}.", "title")
     said = effects.of(a)
     if said:
-        r.add(f"Your {a.command.kind} command, before you run it:", "title")
+        r.add(f"Your {a.command.kind} command, " + ("as you ran it:" if commandline.told_after(a.input, a.command.raw)
+                                                    else "before you run it:"), "title")
         for e in said:
             r.add(f"  - {safe(e)}")
     for n in a.notes:

@@ -37,28 +37,12 @@ class DeleteCommand:
     run: Optional[commandline.ParsedCommand] = None
 
 
-# Words that say a cleanup command already ran ("i did docker rm web and my notes are gone"):
-# then the learner asks about its result, not what it would delete.
-_RAN = re.compile(r"\b(?:i|we|i've|we've|i have|we have|had)\s+(?:just\s+|accidentally\s+|already\s+)?"
-                  r"(?:did|ran|run|used|typed|executed|tried|done|removed|deleted|pruned)\b|\bafter\b|\bby mistake\b",
-                  re.IGNORECASE)
-_LOST = re.compile(r"\b(?:is|are|was|were|got|been|now)\s+(?:all\s+)?(?:gone|missing|empty|deleted|lost|wiped)\b|"
-                   r"\b(?:lost|disappeared|vanished|wiped out)\b|\b(?:get|bring)\s+\w+(?:\s+\w+)?\s+back\b|"
-                   r"\b(?:recover|restore|undo)\b", re.IGNORECASE)
-
-
-_SAID = re.compile(r"\b(?:says|said|gives|gave|returns|returned|fails|failed|shows|showed|complains|refuses|"
-                   r"refused|prints|printed|errors?)\b", re.IGNORECASE)
-
-
 def already_ran(text: str) -> bool:
     """The text tells of a cleanup command that already ran (or what Docker answered to it),
     rather than asking what it would do."""
     line = find(text)
-    if line is None:
-        return False
-    before = text[: text.find(line)]
-    return bool(_RAN.search(before) or _LOST.search(text) or _SAID.search(line))
+    return line is not None and commandline.told_after(text, line)
+
 
 
 def find(text: str) -> Optional[str]:

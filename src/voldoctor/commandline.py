@@ -304,3 +304,23 @@ def _port(spec: str) -> tuple[Optional[int], str]:
     except ValueError:
         return None, parts[-1]
     return (port if 0 < port < 65536 else None), parts[-1]
+
+
+# Words that say a pasted command already ran ("i did docker rm web and my notes are gone"):
+# then the learner asks about its result, not what it would delete.
+_RAN = re.compile(r"\b(?:i|we|i've|we've|i have|we have|had)\s+(?:just\s+|accidentally\s+|already\s+)?"
+                  r"(?:did|ran|run|used|typed|executed|tried|done|removed|deleted|pruned)\b|\bafter\b|\bby mistake\b",
+                  re.IGNORECASE)
+_LOST = re.compile(r"\b(?:is|are|was|were|got|been|now)\s+(?:all\s+)?(?:gone|missing|empty|deleted|lost|wiped)\b|"
+                   r"\b(?:lost|disappeared|vanished|wiped out)\b|\b(?:get|bring)\s+\w+(?:\s+\w+)?\s+back\b|"
+                   r"\b(?:recover|restore|undo)\b", re.IGNORECASE)
+
+
+_SAID = re.compile(r"\b(?:says|said|gives|gave|returns|returned|fails|failed|shows|showed|complains|refuses|"
+                   r"refused|prints|printed|errors?)\b", re.IGNORECASE)
+
+
+def told_after(text: str, line: str) -> bool:
+    """The text tells of the command in `line` as done (or what Docker answered to it), not as a plan."""
+    before = text[: text.find(line)] if line in text else ""
+    return bool(_RAN.search(before) or _LOST.search(text) or _SAID.search(line))

@@ -7,7 +7,7 @@ import re
 import sys
 from typing import Any, Optional
 
-from voldoctor import effects, shellquote
+from voldoctor import commandline, effects, shellquote
 from voldoctor.engine import Answer, Diagnosis
 from voldoctor.engine import show as engine_show
 from voldoctor.rules import Rule, RuleSet, Symptom
@@ -220,7 +220,8 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
     elif m.symptom:
         lines.append(f"Symptom: {safe(m.symptom.title)} ({m.symptom.id}, score {m.symptom.score}).")
     elif a.command is not None and a.command.ok:
-        lines.append(f"Your command ({a.command.kind}), before you run it:")
+        lines.append(f"Your command ({a.command.kind}), " + ("as you ran it:" if commandline.told_after(
+            a.input, a.command.raw) else "before you run it:"))
         lines += [f"  - {safe(e)}" for e in effects.of(a)]
     elif a.input.strip() and a.deletes is None:
         if m.other:

@@ -139,6 +139,8 @@ class Session:
                 hint = f" Did you mean /{hit[0]}?" if hit else ""
                 return Reply().add(f"There is no /{safe(name)} command.{hint} /help lists them.")
             return cmd.run(self, arg.strip())
+        if (said := turns.small_talk(text)) is not None and self.pending is None:
+            return Reply().add(said)
         named = turns.named_container(text)
         if named is not None:  # "my container is called web": the focus, not a symptom
             return self._named(named)

@@ -59,3 +59,18 @@ def named_container(text: str) -> Optional[str]:
     "it's called web"; None for anything else."""
     m = _CALLED.match(text)
     return m.group(1).rstrip(".") or None if m else None
+
+
+_HELLO = re.compile(r"^(?:hi|hello|hey|hallo|good (?:morning|afternoon|evening))(?: there)?[\s!.,]*$", re.I)
+_THANKS = re.compile(r"^(?:thanks?(?: you)?|thx|ty|cheers|great|perfect|ok(?:ay)?|cool|nice)(?: a lot| so much)?[\s!.,]*$",
+                     re.I)
+
+
+def small_talk(text: str) -> Optional[str]:
+    """A greeting or a thank-you on its own: answered as one, not matched against the problems."""
+    if _HELLO.match(text):
+        return ("Hello. Tell me what went wrong with your volumes: a symptom in your own words, an error "
+                "message as Docker printed it, or the docker run line you used.")
+    if _THANKS.match(text):
+        return "Glad to help. Ask again whenever something else goes wrong; /quit ends the conversation."
+    return None

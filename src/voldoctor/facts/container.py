@@ -37,14 +37,17 @@ DECLARED = [
     Fact("container.layer_write_count", "int", "how many such files", "changes"),
     Fact("container.layer_first", "str", "the first of those files", "changes"),
     Fact("container.save_layer", "argv", "docker cp lines that keep a copy on the host (./NAME-saved-PATH) of "
-         "what it wrote outside its mounts and outside path.wanted, before it is removed", "changes"),
+         "what goes with it when it is removed: what it wrote outside its mounts and outside path.wanted, and "
+         "with --rm its unnamed volumes", "changes"),
     Fact("path.written", "int", "how many files it wrote below path.wanted, outside its mounts", "changes"),
     Fact("container.write_folder", "str", "the folder that most needs a volume: path.wanted when it wrote files "
          "there, else the first folder it wrote files to outside its mounts", "changes"),
     Fact("container.save_other", "argv", "docker cp lines that keep a copy on the host of what it wrote outside its "
          "mounts and outside container.write_folder", "changes"),
-    Fact("container.rerun_write_folder", "argv", "the docker run that starts it again with a named volume "
-         "(path.named_volume's name) on container.write_folder", "changes"),
+    Fact("container.write_volume", "str", "a name for the volume of container.write_folder (the container's "
+         "name and the folder's)", "changes"),
+    Fact("container.rerun_write_folder", "argv", "the docker run that starts it again with container.write_volume "
+         "on container.write_folder", "changes"),
     Fact("path.wanted", "str", "the data path in question (the learner's, else an image VOLUME)"),
     Fact("path.origin", "str", "where path.wanted came from: query or image"),
     Fact("path.covered_by", "str", "what is mounted over path.wanted: volume, bind, "
@@ -203,6 +206,10 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
                  and not passes_through(d.entrypoint))
     folder = wanted if wanted and writes and any(covers(wanted, p) for p in writes) else \
         next(iter(written_folders(c)), None) if writes else None
+    write_volume = f"{c.name}-{posixpath.basename(folder.rstrip('/'))}" if folder else None
+    # with --rm, stopping deletes its unnamed volumes too: what they hold is kept with the layer's files
+    gone = [m.destination for m in c.mounts if d is not None and d.auto_remove and m.anonymous
+            and (state is None or holds_data(state, m.name) is not False)]
     stop_rm = ["docker", "stop", c.name] + ([] if d is not None and d.auto_remove else [AND, "docker", "rm", c.name])
     return {
         "container.stop_rm": stop_rm,
@@ -234,13 +241,14 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
         if writes else None,
         "container.layer_write_count": len(writes) if writes is not None else None,
         "container.layer_first": writes[0] if writes else None,
-        "container.save_layer": save_argv(c.name, [p for p in writes if not (wanted and covers(wanted, p))])
-        if writes else None,
+        "container.save_layer": save_argv(c.name, [p for p in writes if not (wanted and covers(wanted, p))] + gone)
+        if writes or gone else None,
         "path.written": sum(covers(wanted, p) for p in writes) if writes is not None and wanted else None,
         "container.write_folder": folder,
-        "container.save_other": save_argv(c.name, [p for p in writes if not covers(folder, p)])
+        "container.save_other": save_argv(c.name, [p for p in writes if not covers(folder, p)] + gone)
         if folder and writes else None,
-        "container.rerun_write_folder": run_argv(c, [mount_arg(m) for m in c.mounts] + [["-v", f"{named}:{folder}"]])
+        "container.write_volume": write_volume,
+        "container.rerun_write_folder": run_argv(c, [mount_arg(m) for m in c.mounts] + [["-v", f"{write_volume}:{folder}"]])
         if folder else None,
         "container.name": c.name,
         "container.id": c.short_id,

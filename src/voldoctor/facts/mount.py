@@ -32,6 +32,7 @@ DECLARED = [
     Fact("mount.about", "str", "the volume's size and age, e.g. 'empty, made 3 minutes ago'", "df"),
     Fact("mount.near_miss", "str", "an existing volume whose name is a slip away from this one's and that holds data", "df"),
     Fact("mount.near_miss_about", "str", "that volume's size, age and who used it", "df"),
+    Fact("mount.shared_with", "str", "other containers that mount the same volume, space separated", words=True),
     Fact("mount.near_miss_newer", "bool", "mount.near_miss was made after this volume (this one was there first; no when a date is unknown)", "df"),
     Fact("mount.anon_about", "str", "an anonymous volume's size and age, e.g. '12.0 KB, made 3 minutes ago'", "df"),
     Fact("mount.keep_volume", "str", "a name for a volume to keep an anonymous mount's data in (the container's "
@@ -103,6 +104,8 @@ def produce(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Container] =
         "mount.file_like": bool(FILE_LIKE.match(last)) if last else False,
         "mount.near_miss_about": volume_about(state, near, users=True) if near else None,
         "mount.near_miss_newer": _newer(state, near, m.name) if near else None,
+        "mount.shared_with": " ".join(n for n in state.volume_users().get(m.name, []) if c is None or n != c.name) or None
+        if m.type == "volume" and m.name else None,
         "mount.rerun_near": rerun(mount_arg(m.model_copy(update={"name": near}))) if near else None,
         "mount.source_exists": exists,
         "mount.source_empty": st.empty if st else None,

@@ -67,9 +67,8 @@ def fill_command(template: str, facts: dict) -> str:
             q = " ".join(shellquote.word(v if isinstance(v, str) else str(v)) for v in value)
             return shellquote.nested(q) if any(a <= m.start() < b for a, b in inner) else q
         fact = FACTS.get(name)
-        text = str(value)
-        q = shellquote.words(text) if fact is not None and fact.words else shellquote.word(value if isinstance(
-            value, shellquote.Under) else text)
+        text = value if isinstance(value, str) else str(value)  # an Under path stays one: word() writes it
+        q = shellquote.words(text) if fact is not None and fact.words else shellquote.word(text)
         if any(a <= m.start() < b for a, b in inner):
             q = shellquote.nested(q)
         return q

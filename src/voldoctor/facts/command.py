@@ -54,6 +54,7 @@ def produce(cmd: ParsedCommand, image: Optional[Image] = None) -> dict:
                  and not any(a == "--entrypoint" or a.startswith("--entrypoint=") for a in cmd.argv))
     return {"cmd.entrypoint": " ".join(ep) or None, "cmd.shell_to_entrypoint": shell if ep else None,
             "cmd.with_entrypoint": _with_entrypoint(cmd) if shell else None,
-            "cmd.after_image": shlex.join(cmd.args) or None,"cmd.kind": cmd.kind, "cmd.text": cmd.raw, "cmd.image": cmd.image or None, "cmd.rm": cmd.rm,
+            "cmd.after_image": shlex.join(cmd.args) or None,
+            "cmd.kind": cmd.kind, "cmd.text": cmd.raw, "cmd.image": cmd.image or None, "cmd.rm": cmd.rm,
             "cmd.user": cmd.user or None, "cmd.slip": "; ".join(cmd.slips) or None,
             "cmd.corrected": list(cmd.corrected) or None}

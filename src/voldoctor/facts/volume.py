@@ -57,10 +57,10 @@ def produce(state: DaemonState, name: str) -> dict:
         compose = next((v.name for v in state.volumes if v.labels.get("com.docker.compose.volume") == name), None) \
             or next((v.name for v in state.volumes if v.name.endswith("_" + name)), None)
     st = state.path_stats.get(vol.mountpoint) if vol else None
-    filled = next((n for n in near_misses(name, names) if holds_data(state, n)), None) \
-        if vol is not None and holds_data(state, name) is False else None
+    empty = holds_data(state, name) is False if vol is not None else None
+    filled = next((n for n in near_misses(name, names) if holds_data(state, n)), None) if empty else None
     return {
-        "volume.empty": holds_data(state, name) is False if vol is not None else None,
+        "volume.empty": empty,
         "volume.filled_near": filled,
         "volume.filled_near_about": volume_about(state, filled, users=True) if filled else None,
         "volume.copy_image": helper_image(state.images) if state.images is not None else None,

@@ -226,3 +226,27 @@ def test_a_slip_in_a_well_known_image_name():
     assert [known_near(r) for r in ("ngnix:latest", "postgress:15", "docker/getting-startd")] == [
         "nginx:latest", "postgres:15", "docker/getting-started"]
     assert [known_near(r) for r in ("nginx", "vdt-busybox:latest", "myapp", "node:20-alpine")] == [None] * 4
+
+
+@pytest.mark.parametrize("mounted,wanted,slip", [
+    ("/srv/blgo", "/srv/blog", True), ("/app/date", "/app/data", True), ("/usr/share/ngnix/html", "/usr/share/nginx/html", True),
+    ("/data", "/var/lib/mysql", False), ("/app/db", "/app/data", False), ("/srv/www", "/srv/web", False),
+    ("/var/lib/postgresql", "/var/lib/postgresql/data", False), ("/app/data", "/app/data", False)])
+def test_a_mount_one_slip_from_the_path_in_question(mounted, wanted, slip):
+    from voldoctor.facts.container import slipped
+    assert slipped(mounted, wanted) is slip
+
+
+def test_a_volume_of_its_own_never_takes_the_name_of_one_that_exists():
+    """mount-path-mismatch's 'volume of its own' would otherwise mount an unrelated volume with files."""
+    from support import snapshot
+    from voldoctor.facts.container import produce
+    from voldoctor.state import Volume
+
+    st = snapshot("path-mismatch-beside-used")
+    c = st.container("vdt-api")
+    q = Query(paths=("/srv/files",))
+    assert produce(c, q, True, st)["path.named_volume"] == "vdt-api-data"
+    taken = st.model_copy(update={"volumes": st.volumes + (Volume(name="vdt-api-data", driver="local"),)})
+    f = produce(c, q, True, taken)
+    assert f["path.named_volume"] == "vdt-api-data-2" and "vdt-api-data-2:/srv/files" in f["path.rerun_named"]

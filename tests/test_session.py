@@ -375,3 +375,11 @@ def test_a_greeting_or_thanks_is_answered_as_one():
     assert "Hello" in r.text and "Did you mean" not in r.text and "another Docker problem" not in r.text
     assert "Glad to help" in s.handle("thanks!").text
     assert "Hello" not in s.handle("hi, my volume is not found").text  # words after the greeting are a question
+
+
+def test_quit_typed_without_the_slash_ends_the_conversation():
+    s, _ = talk(snapshot("healthy-persist"))
+    for word in ("quit", "exit", "Bye!", "q"):
+        assert s.handle(word).quit, word
+    r = s.handle("my container quits right after start")  # a sentence with the word is still a question
+    assert not r.quit and r.text

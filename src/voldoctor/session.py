@@ -139,6 +139,8 @@ class Session:
                 hint = f" Did you mean /{hit[0]}?" if hit else ""
                 return Reply().add(f"There is no /{safe(name)} command.{hint} /help lists them.")
             return cmd.run(self, arg.strip())
+        if turns.wants_to_leave(text):
+            return Reply(quit=True)
         if (said := turns.small_talk(text)) is not None and self.pending is None:
             return Reply().add(said)
         named = turns.named_container(text)

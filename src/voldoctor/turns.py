@@ -66,6 +66,14 @@ _THANKS = re.compile(r"^(?:thanks?(?: you)?|thx|ty|cheers|great|perfect|ok(?:ay)
                      re.I)
 
 
+_QUIT = re.compile(r"^(?:quit|exit|bye|goodbye|q|:q|:wq|logout)[\s!.]*$", re.I)
+
+
+def wants_to_leave(text: str) -> bool:
+    """'quit', 'exit' or 'bye' typed as a word, without the slash: the learner wants out."""
+    return bool(_QUIT.match(text))
+
+
 def small_talk(text: str) -> Optional[str]:
     """A greeting or a thank-you on its own: answered as one, not matched against the problems."""
     if _HELLO.match(text):

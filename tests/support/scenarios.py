@@ -294,6 +294,14 @@ def _path_beside_used(lab):
     _writing(lab, "vdt-api", ("/srv/files/x.txt",), binds=["vdt-apicfg:/etc/api"])
 
 
+def _path_slip(lab):
+    # a non-root app writes /srv/blog; its volume went to /srv/blgo, so it cannot even make its folder
+    lab.volume("vdt-blogvol")
+    cid = lab.container("vdt-blog", user="1000", binds=["vdt-blogvol:/srv/blgo"],
+                        command=("sh", "-c", "mkdir -p /srv/blog && echo hi > /srv/blog/post1.md && sleep 600"))
+    wait_until(lambda: lab.api.inspect_container(cid)["State"]["Status"] == "exited", what="vdt-blog to fail")
+
+
 def _entry_shell(lab):
     lab.volume("my-data")
     lab.container("vdt-seed", image="vdt-busybox-entry:latest", command=("sh", "-c", "echo hello > /app/data/f.txt"),
@@ -511,6 +519,10 @@ SCENARIOS = [
                                                               "--container", "vdt-api"), "mount-path-mismatch", (),
              {"path.nearest_unused": False}, verify=True,
              goal=both(file_at("vdt-api", "/srv/files", "x.txt"), file_at("vdt-api", "/etc/api", "api.conf"))),
+    # The error names a path one slip from the mount: moved there and made the app user's, the app writes.
+    Scenario("path-slip-denied", _path_slip, ("mkdir: can't create directory '/srv/blog': Permission denied",
+                                              "--container", "vdt-blog"), "mount-path-slip", ("uid-mismatch",),
+             {"path.nearest_destination": "/srv/blgo"}, verify=True, goal=file_at("vdt-blog", "/srv/blog", "post1.md")),
     # After the fact: the container exited at once ("sleep: invalid number 'sh'"); the vague error finds it.
     Scenario("container-entrypoint-shell", _entry_shell, ("sleep: invalid number 'sh'",), "container-entrypoint-shell",
              (), {"container.entrypoint": "sleep"}, verify=True, goal=readable("my-data", "f.txt")),

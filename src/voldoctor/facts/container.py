@@ -6,12 +6,14 @@ import posixpath
 import shlex
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from voldoctor.facts.base import Fact
 from voldoctor.facts.command import SHELLS, passes_through
 from typing import Optional
 
-from voldoctor.facts.common import Query, covers, data_folder, holds_data, mount_arg, resolve_user, run_argv, volume_about
+from voldoctor.facts.common import (NEAR_MISS_EDITS, Query, covers, data_folder, holds_data, mount_arg, resolve_user,
+                                    run_argv, volume_about)
 from voldoctor.shellquote import AND
 from voldoctor.state import Container, DaemonState, Mount
 
@@ -55,6 +57,8 @@ DECLARED = [
     Fact("path.covering_name", "str", "the volume or host path mounted over path.wanted"),
     Fact("path.nearest_destination", "str", "the mount destination closest to path.wanted"),
     Fact("path.nearest_name", "str", "what is mounted at path.nearest_destination"),
+    Fact("path.slip", "bool", "path.nearest_destination is path.wanted with a letter or two slipped (/srv/blgo for "
+         "/srv/blog): the mount was meant for the path in question"),
     Fact("path.nearest_unused", "bool", "what is mounted at path.nearest_destination is known to hold nothing (so "
          "moving it to path.wanted takes nothing from the app); no when it holds files or is not known", "df"),
     Fact("path.rescue_from", "str", "an older anonymous volume, used by no container and holding data: where "
@@ -180,6 +184,8 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
     if state is not None and covering is not None and covering.anonymous:
         rescue = next(iter(rescue_candidates(state, c)), None)
     named = f"{c.name}-data"
+    if state is not None and state.volume(named) is not None and not (nearest and nearest.name == named):
+        named = next(f"{named}-{i}" for i in range(2, 100) if state.volume(f"{named}-{i}") is None)
     rerun = None
     if wanted and (covering is None or covering.type == "volume"):
         mounts = [mount_arg(m) for m in c.mounts if m is not covering] + [["-v", f"{named}:{wanted}"]]
@@ -267,4 +273,15 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
         "path.covering_name": mount_label(covering) if covering else None,
         "path.nearest_destination": nearest.destination if nearest else None,
         "path.nearest_name": mount_label(nearest) if nearest else None,
+        "path.slip": slipped(nearest.destination, wanted) if nearest else None,
     }
+
+
+def slipped(mounted: str, wanted: str) -> bool:
+    """Two paths that differ by a slip of a letter or two in one component, not two different folders."""
+    a, b = mounted.rstrip("/").split("/"), wanted.rstrip("/").split("/")
+    if len(a) != len(b) or a == b:
+        return False
+    diff = [(x, y) for x, y in zip(a, b) if x != y]
+    return len(diff) == 1 and min(len(diff[0][0]), len(diff[0][1])) >= 3 \
+        and OSA.distance(*diff[0]) <= (1 if len(diff[0][1]) <= 5 else NEAR_MISS_EDITS)  # a swap counts once

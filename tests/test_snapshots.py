@@ -226,3 +226,14 @@ def test_a_setting_passed_by_name_is_said_to_come_from_the_shell():
                                 "-e POSTGRES_PASSWORD -v pg:/var/lib/postgresql/data postgres",))
     assert "export POSTGRES_PASSWORD=" in note and "docker inspect --format '{{join .Config.Env \"\\n\"}}' db" in note
     assert render.pattern_note(("docker run -e A=1 --name x img",)) is None
+
+
+def test_removing_the_holders_of_a_volume_says_which_run_and_what_the_volume_holds():
+    """A learner pasting volume-in-use's lines stops a working app and deletes files: both said before."""
+    a = _unsure("uid-mismatch-shared", "docker volume rm vdt-uploads says volume is in use")
+    fix = next(d for d in a.diagnoses if d.rule == "volume-in-use").fix
+    rm = next(x for x in fix if "docker rm -f" in x)
+    assert "running now" in rm and {"vdt-api", "vdt-thumbs"} <= set(rm.split("app stops for good: ")[1].split(")")[0].split())
+    stopped = _unsure("in-use", "docker volume rm vdt-held says volume is in use").diagnoses[0].fix
+    assert not any("running now" in x for x in stopped)
+    assert "empty, made" in next(x for x in stopped if "docker volume rm" in x).split("   (", 1)[1]

@@ -21,6 +21,8 @@ DECLARED = [
     Fact("volume.filled_near_about", "str", "that volume's size, age and who used it", "df"),
     Fact("volume.copy_image", "str", "a local image to run a throwaway copy with (never pulled)", "images"),
     Fact("volume.used_by", "str", "containers that mount it, running or stopped, space separated", words=True),
+    Fact("volume.running_by", "str", "those of volume.used_by that are running now, space separated", words=True),
+    Fact("volume.about", "str", "its size and age", "df", words=True),
     Fact("volume.valid_name", "bool", "the name is one the local driver accepts"),
     Fact("volume.folder", "str", "an invalid name written like a relative host path (./data, data/in): that path "
          "without its leading './', to follow \"$(pwd)\"/ in -v"),
@@ -72,6 +74,9 @@ def produce(state: DaemonState, name: str) -> dict:
         "volume.near_miss": misses[0] if misses else None,
         "volume.near_misses": ", ".join(misses) or None,
         "volume.used_by": " ".join(users) or None,
+        "volume.running_by": " ".join(c.name for c in state.containers if c.name in users and c.state == "running")
+        or None,
+        "volume.about": volume_about(state, name) if vol is not None and state.volume_sizes is not None else None,
         "volume.valid_name": bool(VALID_VOLUME_NAME.fullmatch(name)),
         "volume.suggested_name": None if VALID_VOLUME_NAME.fullmatch(name) else suggest_name(name),
         "volume.folder": folder_of(name),

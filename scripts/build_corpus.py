@@ -52,7 +52,7 @@ DEFAULT_SOURCES = [*FROZEN_SOURCES, Path("/work/shared/eval/symptoms-dev.jsonl")
 FROZEN_TEST = OUT / "corpus-test.jsonl"
 SPLITS = ("train", "test", "later")
 TEST_PERCENT = 30
-LATER_ROUND = "w6-"  # the newest collection round: its test-side threads are the later held-out set
+LATER_ROUND = "w7-"  # the newest collection round: its test-side threads are the later held-out set
 NEAR = 92  # token_set_ratio at or above this (for texts of similar length) is a near-duplicate
 MAX_CHARS = 600
 

@@ -277,3 +277,31 @@ def test_zz_print_results(capsys):
         for cmd, pv, gv, pc, gc in RESULTS:
             print(f"\n{cmd}\n  volumes predicted {pv}\n  volumes deleted   {gv}\n  containers predicted {pc}\n"
                   f"  containers deleted   {gc}")
+
+
+@pytest.mark.parametrize("cmd", ["docker volume rm $(docker volume ls -q)",
+                                 "docker volume rm `docker volume ls -q --filter dangling=true`"])
+def test_volume_rm_of_what_the_shell_lists(clean_daemon, on_daemon, cli_json, cmd):
+    """The shell fills in the list before Docker runs: every volume it prints goes, unless in use."""
+    lab = clean_daemon
+    free, held = lab.volume(lab.name("free")), lab.volume(lab.name("held"))
+    fill(lab, free)
+    lab.container(lab.name("holder"), binds=[f"{held}:/d"], start=False)
+    d = check(lab, on_daemon, cli_json, cmd, filled=[free])
+    assert [v["name"] for v in d["volumes"]] == [free] and not d["unknown"]
+
+
+@pytest.mark.parametrize("cmd", ["docker rm -f $(docker ps -aq)", "docker rm $(docker ps -q -f status=exited)",
+                                 "docker rm -f $(docker ps -q)"])
+def test_rm_of_what_the_shell_lists(clean_daemon, on_daemon, cli_json, cmd):
+    lab = clean_daemon
+    lab.container(lab.name("up"))
+    lab.run(lab.name("done"), command=("true",))
+    d = check(lab, on_daemon, cli_json, cmd)
+    assert d["containers"] and not d["unknown"]
+
+
+def test_a_list_the_shell_makes_in_a_way_not_read_here_is_never_nothing(lab, on_daemon, cli_json):
+    code, out = cli_json("diagnose", "docker volume rm $(cat volumes.txt)")
+    assert out["deletes"]["unknown"] is True and code == 1
+    assert any("cannot tell" in n for n in out["deletes"]["notes"])

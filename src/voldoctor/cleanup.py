@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from voldoctor import commandline
@@ -35,6 +35,21 @@ class DeleteCommand:
     project_directory: Optional[str] = None
     env_file: Optional[str] = None
     run: Optional[commandline.ParsedCommand] = None
+    subs: tuple[str, ...] = ()  # the commands inside $(...) or `...`; names holds SUB + their index
+
+
+SUB = "\0sub"  # a name that stands for what the shell puts there: the output of subs[i]
+_SUBST = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
+
+
+def _substituted(line: str) -> tuple[str, tuple[str, ...]]:
+    """The line with each $(...) or `...` as one word SUB<i>, and the commands inside."""
+    subs: list[str] = []
+
+    def one(m) -> str:
+        subs.append((m.group(1) if m.group(1) is not None else m.group(2)).strip())
+        return f" {SUB}{len(subs) - 1} "
+    return _SUBST.sub(one, line), tuple(subs)
 
 
 def already_ran(text: str) -> bool:
@@ -66,6 +81,14 @@ def parse(text: str) -> Optional[DeleteCommand]:
     line = find(text)
     if line is None:
         return None
+    shown, (line, subs) = line, _substituted(line)
+    cmd = _parse(line)
+    if cmd is None or not subs:
+        return cmd
+    return replace(cmd, raw=shown, subs=subs)
+
+
+def _parse(line: str) -> Optional[DeleteCommand]:
     try:
         lex = shlex.shlex(line, posix=True)
         lex.whitespace_split, lex.escape, lex.commenters = True, "", ""

@@ -30,15 +30,15 @@ The rules followed, as the engine and the CLIs apply them:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from voldoctor import compose
 from voldoctor.facts.common import _size
 from voldoctor.cleanup import DeleteCommand, already_ran, find, parse  # noqa: F401 - read there, forecast here
+from voldoctor.shellsubs import RUNNING, expand
 from voldoctor.state import Container, DaemonState, Volume
 
-RUNNING = ("running", "paused", "restarting")
 ANON_LABEL = "com.docker.volume.anonymous"
 P_LABEL, S_LABEL, ONEOFF_LABEL = "com.docker.compose.project", "com.docker.compose.service", "com.docker.compose.oneoff"
 
@@ -84,15 +84,16 @@ class Forecast:
     refused: Optional[str] = None  # the command fails as a whole: nothing goes
     when: str = "now"  # "now", or "at exit" for docker run --rm
     kept: tuple[str, ...] = field(default_factory=tuple)  # volumes people often expect to go, and that stay
+    unknown: bool = False  # a $(...) whose output cannot be told here: more may go than listed
 
     @property
     def loses_files(self) -> bool:
-        return any(v.has_files for v in self.volumes)
+        return self.unknown or any(v.has_files for v in self.volumes)
 
     def json(self) -> dict:
         return {"volumes": [v.json() for v in self.volumes], "containers": list(self.containers),
                 "command": self.command.kind, "when": self.when, "refused": self.refused,
-                "kept": list(self.kept), "notes": list(self.notes)}
+                "kept": list(self.kept), "notes": list(self.notes), "unknown": self.unknown}
 
 
 def api_at_least(state: DaemonState, want: tuple[int, int]) -> bool:
@@ -162,8 +163,9 @@ def forecast(cmd: DeleteCommand, state: DaemonState, project=None) -> Forecast:
     fn = {"rm": _rm, "container-prune": _container_prune, "volume-rm": _volume_rm, "volume-prune": _volume_prune,
           "system-prune": _system_prune, "compose-down": _compose_down, "compose-rm": _compose_rm,
           "run-rm": _run_rm}[cmd.kind]
-    f = fn(cmd, state, project)
-    notes = list(f.notes)
+    names, unknown, said = expand(cmd, state)
+    f = fn(replace(cmd, names=tuple(names)) if cmd.subs else cmd, state, project)
+    notes = said + list(f.notes)
     if cmd.filters:
         notes.append("--filter " + " ".join(cmd.filters) + ": filters are not applied here; the list is everything "
                      "the command would remove without them (an upper bound)")
@@ -171,7 +173,7 @@ def forecast(cmd: DeleteCommand, state: DaemonState, project=None) -> Forecast:
         notes.append("without -f Docker asks for confirmation first; this is what goes if you answer y")
     if cmd.kind == "compose-rm" and not cmd.force and f.containers:
         notes.append("without -f Compose asks for confirmation first; this is what goes if you answer y")
-    return Forecast(cmd, f.containers, f.volumes, tuple(notes), f.refused, f.when, f.kept)
+    return Forecast(cmd, f.containers, f.volumes, tuple(notes), f.refused, f.when, f.kept, unknown)
 
 
 def _make(cmd, state, containers: list[Container], volumes: list[str], notes=(), refused=None, when="now",
@@ -369,8 +371,9 @@ def text_lines(f: Forecast) -> list[str]:
         out.append(f"{head}: would fail and delete nothing: {f.refused}")
     else:
         out.append(f"{head}: would delete" + (" when the container stops:" if f.when == "at exit" else ":"))
-        out.append("  containers: " + (", ".join(f.containers) or "none"))
-        out.append("  volumes:    " + ("; ".join(describe(v) for v in f.volumes) or "none"))
+        nothing = "none that I can tell (see the note)" if f.unknown else "none"
+        out.append("  containers: " + (", ".join(f.containers) or nothing))
+        out.append("  volumes:    " + ("; ".join(describe(v) for v in f.volumes) or nothing))
         if f.kept:
             out.append("  kept:       " + ", ".join(dict.fromkeys(f.kept)))
     out += [f"  note: {n}" for n in f.notes]

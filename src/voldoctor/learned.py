@@ -152,6 +152,37 @@ def _features(text: str, fix: Optional[Callable[[str], str]]) -> tuple[list[str]
     return words, grams, bool(fixed)
 
 
+DOCKER_WORDS = frozenset(
+    "docker dockerd container containers volume volumes mount mounted mounting mounts bind compose image images "
+    "dockerfile data file files folder folders directory db database app run exec swarm desktop wsl error errors "
+    "postgres mysql nginx".split())
+
+
+def footing(text: str, words: list[str]) -> bool:
+    """The text says something Docker-like: a word from DOCKER_WORDS, a concept or platform cue, a path."""
+    return "/" in text or "\\" in text or any(w in DOCKER_WORDS or w.startswith("__") for w in words)
+
+
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEY_AT = {ch: (r, i) for r, row in enumerate(_ROWS) for i, ch in enumerate(row)}
+
+
+def slipped_key(typed: str, word: str) -> bool:
+    """One edit from `word` that a finger makes: a letter swapped with the next, dropped, doubled or
+    added, or struck on a neighbouring key. A different letter far away on the keyboard makes
+    another word ('posts' is not 'ports', 'bread' is not 'break')."""
+    if len(typed) != len(word):
+        return True
+    diff = [(a, b) for a, b in zip(typed, word) if a != b]
+    if len(diff) != 1:
+        return True  # a swap of two letters
+    (a, b), = diff
+    if a not in _KEY_AT or b not in _KEY_AT:
+        return a.isdigit() == b.isdigit()
+    (ra, ia), (rb, ib) = _KEY_AT[a], _KEY_AT[b]
+    return abs(ra - rb) <= 1 and abs(ia - ib + (ra - rb) * 0.5) <= 1  # rows sit half a key apart
+
+
 # A block's value for a feature f with count tf and inverse document frequency idf is
 # tf * idf / sqrt(sum over the text's known features of tf * idf**2): tf-idf scaled so
 # that each occurrence counts once in the norm. Training uses the same formula.
@@ -261,12 +292,14 @@ class Model:
             bucket = self._near[key] = [w for x in lengths for w in self._by_len.get((word[0], x), ())]
         if not bucket:
             return word
-        hit = process.extractOne(word, bucket, scorer=OSA.distance, score_cutoff=k)
-        return hit[0] if hit else word
+        hits = process.extract(word, bucket, scorer=OSA.distance, score_cutoff=k, limit=None)
+        # best first, as extractOne would pick: fewest edits, then the bucket's order (same length, commoner)
+        return next((w for w, _, _ in sorted(hits, key=lambda h: (h[1], h[2])) if k > 1 or slipped_key(word, w)), word)
 
     def probabilities(self, text: str, fix: bool = True) -> list[tuple[str, float]]:
         """Every class with its probability, most likely first; [] when the
-        text holds nothing the model knows, or when it says something only as
+        text holds nothing the model knows, when `other` comes first and the text has
+        no Docker footing (see footing()), or when it says something only as
         its typos are corrected: the text as written points to a symptom and the
         corrected text to `other` (not a volume problem). The corrections then
         made the text something else rather than clearer ("bake bread" read as
@@ -275,6 +308,8 @@ class Model:
         changes), and every typo that names a symptom's own words still ranks it."""
         wf, cf, changed = _features(text, self.fix if fix else None)
         ranked = self._ranked(wf, cf)
+        if ranked and ranked[0][0] == "other" and not footing(text, wf):
+            return []  # most likely not a volume problem, and not one Docker word to go by ("how do I bake bread")
         if changed and ranked and ranked[0][0] == "other":
             raw = self._ranked(*features(text))
             if raw and raw[0][0] != "other":

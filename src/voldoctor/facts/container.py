@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 import shlex
 
 from rapidfuzz import fuzz
@@ -57,6 +58,8 @@ DECLARED = [
     Fact("path.covering_name", "str", "the volume or host path mounted over path.wanted"),
     Fact("path.nearest_destination", "str", "the mount destination closest to path.wanted"),
     Fact("path.nearest_name", "str", "what is mounted at path.nearest_destination"),
+    Fact("path.host_only", "bool", "path.wanted is a folder of a Mac or Windows host (/Users/..., /Volumes/..., "
+         "/mnt/c/..., C:/...), named for a bind mount's source, not where an app in a container keeps data"),
     Fact("path.slip", "bool", "path.nearest_destination is path.wanted with a letter or two slipped (/srv/blgo for "
          "/srv/blog): the mount was meant for the path in question"),
     Fact("path.nearest_unused", "bool", "what is mounted at path.nearest_destination is known to hold nothing (so "
@@ -274,7 +277,11 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
         "path.nearest_destination": nearest.destination if nearest else None,
         "path.nearest_name": mount_label(nearest) if nearest else None,
         "path.slip": slipped(nearest.destination, wanted) if nearest else None,
+        "path.host_only": bool(HOST_ONLY.match(wanted)) if wanted else None,
     }
+
+
+HOST_ONLY = re.compile(r"(?:/Users|/Volumes|/private|/host_mnt|/mnt/[a-z]|/[a-z]|[A-Za-z]:)(?:/|\\|$)")
 
 
 def slipped(mounted: str, wanted: str) -> bool:

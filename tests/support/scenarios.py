@@ -9,6 +9,7 @@ tests/data/snapshots/, which the unit tests replay without a daemon.
 from __future__ import annotations
 
 import itertools
+import os
 import posixpath
 import time
 from dataclasses import dataclass, field
@@ -302,6 +303,17 @@ def _path_slip(lab):
     wait_until(lambda: lab.api.inspect_container(cid)["State"]["Status"] == "exited", what="vdt-blog to fail")
 
 
+def _path_slip_shared(lab):
+    # imgsvc (uid 1001) owns and writes the volume at /srv/media; thumbs (uid 1000) got it at /srv/medai
+    lab.volume("vdt-media")
+    lab.run("vdt-first", command=("chown", "1001", "/m"), binds=["vdt-media:/m"])
+    lab.api.remove_container(lab.containers.pop())
+    lab.container("vdt-imgsvc", user="1001", binds=["vdt-media:/srv/media"])
+    cid = lab.container("vdt-thumbs", user="1000", binds=["vdt-media:/srv/medai"],
+                        command=("sh", "-c", "mkdir -p /srv/media && echo hi > /srv/media/t.txt && sleep 600"))
+    wait_until(lambda: lab.api.inspect_container(cid)["State"]["Status"] == "exited", what="vdt-thumbs to fail")
+
+
 def _entry_shell(lab):
     lab.volume("my-data")
     lab.container("vdt-seed", image="vdt-busybox-entry:latest", command=("sh", "-c", "echo hello > /app/data/f.txt"),
@@ -350,6 +362,25 @@ def _invalid(lab):
 
 def _run_typo(lab):
     lab.volume("my-data")
+
+
+def _bind_person(lab):
+    # the learner's own project folder (uid 1234), mounted into a container that runs as uid 1000
+    d = lab.tmp / "proj"
+    d.mkdir()
+    (d / "notes.txt").write_text("mine\n")
+    for p in (d, d / "notes.txt"):
+        os.chown(p, 1234, 1234)
+    d.chmod(0o755)
+    lab.container("vdt-dev", user="1000", binds=[f"{d}:/work"])
+
+
+def owned_by(folder: str, uid: int) -> Callable:
+    """The host folder and the files in it still belong to their owner."""
+    def goal(lab) -> bool:
+        d = lab.tmp / folder
+        return all(p.stat().st_uid == uid for p in (d, *d.iterdir()) if p.name != ".keep")
+    return goal
 
 
 def _bind_root(lab):
@@ -523,6 +554,11 @@ SCENARIOS = [
     Scenario("path-slip-denied", _path_slip, ("mkdir: can't create directory '/srv/blog': Permission denied",
                                               "--container", "vdt-blog"), "mount-path-slip", ("uid-mismatch",),
              {"path.nearest_destination": "/srv/blgo"}, verify=True, goal=file_at("vdt-blog", "/srv/blog", "post1.md")),
+    # The same with a volume another app (another user) writes: it is opened to both, not chowned to one.
+    Scenario("path-slip-shared", _path_slip_shared, ("mkdir: can't create directory '/srv/media/': Permission denied",
+                                                     "--container", "vdt-thumbs"), "mount-path-slip", ("uid-mismatch",),
+             {"path.nearest_shared": "vdt-imgsvc"}, verify=True,
+             goal=both(file_at("vdt-thumbs", "/srv/media", "t.txt"), can_write("vdt-imgsvc", "/srv/media"))),
     # After the fact: the container exited at once ("sleep: invalid number 'sh'"); the vague error finds it.
     Scenario("container-entrypoint-shell", _entry_shell, ("sleep: invalid number 'sh'",), "container-entrypoint-shell",
              (), {"container.entrypoint": "sleep"}, verify=True, goal=readable("my-data", "f.txt")),
@@ -564,6 +600,11 @@ SCENARIOS = [
     Scenario("bind-source-missing", _invalid, ("docker run -v /nonexistent-vdt/site:/srv vdt-busybox:latest",),
              "bind-source-missing", (), {"spec.source": "/nonexistent-vdt/site"}, verify=True,
              then="docker run -v my-data:/srv vdt-busybox:latest", uses="-v my-data:/srv"),
+    # The learner's own folder: the container runs as its owner; nothing is chowned away from the learner.
+    Scenario("uid-mismatch-own-folder", _bind_person, ("sh: can't create /work/build.log: Permission denied",
+                                                       "--container", "vdt-dev"), "uid-mismatch", (),
+             {"mount.person_owned": True, "mount.owner_uid": 1234}, verify=True,
+             goal=both(can_write("vdt-dev", "/work"), owned_by("proj", 1234))),
     Scenario("bind-created-as-root", _bind_root, ("permission denied", "--container", "vdt-binder"),
              "bind-created-as-root", ("uid-mismatch",), {"container.uid": 1000, "mount.daemon_created": True},
              verify=True, goal=can_write("vdt-binder", "/srv/data")),

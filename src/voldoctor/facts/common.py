@@ -47,7 +47,8 @@ _FILE_NAME = re.compile(r"[^/.][^/]*\.[A-Za-z][A-Za-z0-9]{1,7}")  # upload.txt, 
 def data_folder(path: str) -> str:
     """The folder that holds a path named in a question: a file's folder (a volume
     mounted at a file's path would turn it into an empty folder), else the path."""
-    head, _, last = path.rstrip("/").rpartition("/")
+    path = path.rstrip("/") or "/"  # '/srv/media/' is the folder /srv/media
+    head, _, last = path.rpartition("/")
     return head if head and _FILE_NAME.fullmatch(last) else path  # never / itself: nothing can be mounted there
 
 

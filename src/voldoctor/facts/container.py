@@ -58,6 +58,8 @@ DECLARED = [
     Fact("path.covering_name", "str", "the volume or host path mounted over path.wanted"),
     Fact("path.nearest_destination", "str", "the mount destination closest to path.wanted"),
     Fact("path.nearest_name", "str", "what is mounted at path.nearest_destination"),
+    Fact("path.nearest_shared", "str", "other containers that mount what is mounted at path.nearest_destination, "
+         "space separated", words=True),
     Fact("path.host_only", "bool", "path.wanted is a folder of a Mac or Windows host (/Users/..., /Volumes/..., "
          "/mnt/c/..., C:/...), named for a bind mount's source, not where an app in a container keeps data"),
     Fact("path.slip", "bool", "path.nearest_destination is path.wanted with a letter or two slipped (/srv/blgo for "
@@ -278,6 +280,8 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
         "path.nearest_name": mount_label(nearest) if nearest else None,
         "path.slip": slipped(nearest.destination, wanted) if nearest else None,
         "path.host_only": bool(HOST_ONLY.match(wanted)) if wanted else None,
+        "path.nearest_shared": " ".join(n for n in state.volume_users().get(nearest.name, []) if n != c.name) or None
+        if state is not None and nearest is not None and nearest.type == "volume" and nearest.name else None,
     }
 
 

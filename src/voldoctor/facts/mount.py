@@ -21,6 +21,10 @@ DECLARED = [
     Fact("mount.owner_uid", "int", "uid owning the host path"),
     Fact("mount.owner_gid", "int", "gid owning the host path"),
     Fact("mount.mode", "str", "permission bits of the host path, octal"),
+    Fact("mount.person_owned", "bool", "a bind mount whose host folder belongs to a person (uid 1 or more), "
+         "not to root: a chown to the container's user would lock its owner out"),
+    Fact("mount.rerun_owner", "argv", "the docker run that starts this container again as the bind folder's "
+         "owner (--user UID:GID)"),
     Fact("mount.writable", "bool", "the container's user may write the host path"),
     Fact("mount.source_exists", "bool", "the bind mount's host path exists (when visible here)"),
     Fact("mount.source_empty", "bool", "the host path is an empty folder"),
@@ -88,6 +92,9 @@ def produce(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Container] =
     def rerun(new: list[str]) -> Optional[list[str]]:
         return run_argv(c, [new if x is m else mount_arg(x) for x in c.mounts]) if c is not None else None
 
+    person = bool(m.type == "bind" and st is not None and st.uid >= 1)
+    owner_run = run_argv(c.model_copy(update={"detail": c.detail.model_copy(update={"user": f"{st.uid}:{st.gid}"})})) \
+        if person and c is not None and c.detail is not None else None
     keep = f"{c.name}-data" if c is not None and m.anonymous else None
     last = m.destination.rstrip("/").rsplit("/", 1)[-1]
     fill = f"{c.name}-{last}" if c is not None and m.type == "bind" and last else None
@@ -123,6 +130,8 @@ def produce(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Container] =
         "mount.owner_gid": st.gid if st else None,
         "mount.mode": format(st.mode, "o") if st else None,
         "mount.writable": writable,
+        "mount.person_owned": person,
+        "mount.rerun_owner": owner_run,
     }
 
 

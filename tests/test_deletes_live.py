@@ -149,7 +149,13 @@ def test_volume_prune(clean_daemon, on_daemon, cli_json):
 def test_system_prune(clean_daemon, on_daemon, cli_json, flags):
     lab = clean_daemon
     named_free, named_used, named_by_stopped = _prune_state(lab)
+    before = {i["Id"]: ", ".join(t for t in (i.get("RepoTags") or []) if t != "<none>:<none>")
+              or i["Id"].removeprefix("sha256:")[:12] for i in lab.api.images()}
     d = check(lab, on_daemon, cli_json, f"docker system prune {flags}")
+    after = {i["Id"] for i in lab.api.images()}
+    assert set(d["images"]) == {shown for iid, shown in before.items() if iid not in after}, (d["images"], before)
+    if "-a" in flags:
+        assert d["images"]  # the test images no running container uses
     names = {v["name"] for v in d["volumes"]}
     assert lab.name("stopped") in d["containers"] and lab.name("running") not in d["containers"]
     if "--volumes" in flags and api_version(lab) < (1, 42):

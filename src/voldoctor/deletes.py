@@ -85,6 +85,7 @@ class Forecast:
     when: str = "now"  # "now", or "at exit" for docker run --rm
     kept: tuple[str, ...] = field(default_factory=tuple)  # volumes people often expect to go, and that stay
     unknown: bool = False  # a $(...) whose output cannot be told here: more may go than listed
+    images: tuple[str, ...] = ()  # images a system prune removes (their tags, else short ids)
 
     @property
     def loses_files(self) -> bool:
@@ -93,7 +94,8 @@ class Forecast:
     def json(self) -> dict:
         return {"volumes": [v.json() for v in self.volumes], "containers": list(self.containers),
                 "command": self.command.kind, "when": self.when, "refused": self.refused,
-                "kept": list(self.kept), "notes": list(self.notes), "unknown": self.unknown}
+                "kept": list(self.kept), "notes": list(self.notes), "unknown": self.unknown,
+                "images": list(self.images)}
 
 
 def api_at_least(state: DaemonState, want: tuple[int, int]) -> bool:
@@ -173,7 +175,7 @@ def forecast(cmd: DeleteCommand, state: DaemonState, project=None) -> Forecast:
         notes.append("without -f Docker asks for confirmation first; this is what goes if you answer y")
     if cmd.kind == "compose-rm" and not cmd.force and f.containers:
         notes.append("without -f Compose asks for confirmation first; this is what goes if you answer y")
-    return Forecast(cmd, f.containers, f.volumes, tuple(notes), f.refused, f.when, f.kept, unknown)
+    return Forecast(cmd, f.containers, f.volumes, tuple(notes), f.refused, f.when, f.kept, unknown, f.images)
 
 
 def _make(cmd, state, containers: list[Container], volumes: list[str], notes=(), refused=None, when="now",
@@ -240,8 +242,21 @@ def _system_prune(cmd, state, project):
             notes.append(f"on this engine (API {state.info.api_version}, before 1.42) --volumes removes every unused "
                          "volume, named ones included, also those the removed containers used")
     else:
-        notes.append("without --volumes no volume is removed (images, networks and build cache are, not listed here)")
-    return _make(cmd, state, removed, vols, notes)
+        notes.append("without --volumes no volume is removed")
+    notes.append("networks no container uses and the build cache go too (not listed here)")
+    f = _make(cmd, state, removed, vols, notes)
+    return replace(f, images=_prunable_images(state, {c.id for c in removed}, cmd.all))
+
+
+def _prunable_images(state: DaemonState, gone: set[str], all_: bool) -> tuple[str, ...]:
+    """The images `system prune` removes: with -a every image no remaining container uses, else
+    only the untagged (dangling) ones no remaining container uses."""
+    if state.images is None:
+        return ()
+    used = {c.image_id for c in state.containers if c.id not in gone} | \
+        {c.image for c in state.containers if c.id not in gone}
+    return tuple(", ".join(i.tags) or i.id.removeprefix("sha256:")[:12] for i in state.images
+                 if i.id not in used and not (set(i.tags) & used) and (all_ or not i.tags))
 
 
 def _project_containers(state: DaemonState, name: str) -> list[Container]:
@@ -374,6 +389,9 @@ def text_lines(f: Forecast) -> list[str]:
         nothing = "none that I can tell (see the note)" if f.unknown else "none"
         out.append("  containers: " + (", ".join(f.containers) or nothing))
         out.append("  volumes:    " + ("; ".join(describe(v) for v in f.volumes) or nothing))
+        if f.command.kind == "system-prune":
+            out.append("  images:     " + (", ".join(f.images) or "none") + ("   (an image you built yourself comes back "
+                       "only by building it again)" if f.images and f.command.all else ""))
         if f.kept:
             out.append("  kept:       " + ", ".join(dict.fromkeys(f.kept)))
     out += [f"  note: {n}" for n in f.notes]

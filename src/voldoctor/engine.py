@@ -330,7 +330,7 @@ def answer(
     rules += [r for r in project_rules if r not in rules]
     want = frozenset(FACTS[f].needs for r in rules for f in r.facts_used if FACTS[f].needs)
     if cleanup is not None:
-        want |= {"df"} | ({"images"} if cleanup.kind == "run-rm" else set())
+        want |= {"df"} | ({"images"} if cleanup.kind in ("run-rm", "system-prune") else set())
     cmd_ok = command is not None and command.ok
     seen: dict[str, Any] = {}
 

@@ -450,6 +450,11 @@ SCENARIOS = [
     Scenario("near-miss-after", _near_after, ("my data is gone", "--container", "vdt-web2"), "mounted-near-miss", (),
              {"mount.name": "my_data", "mount.near_miss": "my-data"}, verify=True,
              goal=file_at("vdt-web2", "/app/data")),
+    # The same told with the run line that made it: the name it gave is its own, not a conflict.
+    Scenario("near-miss-after-ran", _near_after,
+             ("i ran docker run -d --name vdt-web2 -v my_data:/app/data vdt-busybox:latest and my data is gone",),
+             "mounted-near-miss", ("name-conflict",), {"mount.near_miss": "my-data"}, verify=True,
+             goal=file_at("vdt-web2", "/app/data")),
     Scenario("near-miss-after-entrypoint-stopped", _near_after_entry, ("my data is gone", "--container", "vdt-web3"),
              "mounted-near-miss", (), {"mount.near_miss": "app-data"}, verify=True,
              goal=file_at("vdt-web3", "/app/data")),

@@ -41,6 +41,8 @@ DECLARED = [
     Fact("name.wanted", "str", "the container name in question (from --name or an error text)"),
     Fact("name.taken_by", "str", "the existing container that has that name"),
     Fact("name.state", "str", "that container's state"),
+    Fact("name.made_by_this", "bool", "that container is the one the pasted command made (same image and mounts): "
+         "the command already ran, the name is not in anyone's way (absent otherwise)"),
     Fact("image.wanted", "str", "the image in question (from a command or an error text)", "images"),
     Fact("image.present", "bool", "that image is present locally", "images"),
     Fact("image.near", "str", "a local image whose name is close to the wanted one", "images"),
@@ -141,7 +143,8 @@ def produce(state: DaemonState, q: Query) -> dict:
     if name:
         other = state.container(name)
         facts.update({"name.wanted": name, "name.taken_by": f"{other.name} ({other.short_id})" if other else None,
-                      "name.state": other.state if other else None})
+                      "name.state": other.state if other else None,
+                      "name.made_by_this": True if other and cmd and cmd.name == name and made_by(other, cmd) else None})
     image = (cmd.image if cmd and cmd.image else None) or (q.images[0] if q.images else None)
     if image and state.images is not None:
         have = image_of(state, image)
@@ -150,3 +153,14 @@ def produce(state: DaemonState, q: Query) -> dict:
         facts.update({"image.wanted": image, "image.present": have is not None, "image.near": near[0] if near else None,
                       "image.known_near": known_near(image) if not have else None})
     return facts
+
+
+def made_by(c, cmd) -> bool:
+    """The container has the command's image and every mount the command writes (a volume by name, a
+    bind by its absolute source) at the same place: it is what the command made when it ran."""
+    if not cmd.image or c.image.removesuffix(":latest") != cmd.image.removesuffix(":latest"):
+        return False
+    have = {(m.name if m.type == "volume" else m.source, m.destination.rstrip("/")) for m in c.mounts}
+    want = [(m.source, m.target.rstrip("/")) for m in cmd.mounts if m.source and (m.type == "volume" or
+                                                                                  m.source.startswith("/"))]
+    return all(w in have for w in want)

@@ -139,7 +139,7 @@ class Answer:
 
 
 def _query(ents: Entities, volume: Optional[str], container: Optional[str], everything: bool = False,
-           command: Optional[ParsedCommand] = None) -> probes.Query:
+           command: Optional[ParsedCommand] = None, ran: bool = False) -> probes.Query:
     cmd_ok = command is not None and command.ok
     vols = list(ents.volumes)
     conts = list(ents.containers)
@@ -157,6 +157,7 @@ def _query(ents: Entities, volume: Optional[str], container: Optional[str], ever
         names=ents.names,
         command=command,
         named_container=bool(container or conts),
+        ran=ran,
     )
 
 
@@ -336,7 +337,7 @@ def answer(
 
     def pick(phase1: DaemonState) -> list[str]:
         e = ents.merged(extract(text, names_of(phase1)))
-        q = _query(e, volume, container, checkup, command)
+        q = _query(e, volume, container, checkup, command, ran)
         seen["ents"], seen["query"] = e, q
         return [c.id for c in probes.focus(phase1, q)[0]]
 
@@ -346,7 +347,8 @@ def answer(
             return ()
         return tuple(n for n in deletes.candidates(cleanup, phase1, project) if phase1.volume(n) is not None)
 
-    pre = _query(ents.merged(extract(text, Names())), volume, container, checkup, command)
+    ran = bool(command is not None and command.ok and commandline.told_after(text, command.raw))
+    pre = _query(ents.merged(extract(text, Names())), volume, container, checkup, command, ran)
     plan = ReadPlan(
         pick, want,
         paths=probes.host_paths(command),

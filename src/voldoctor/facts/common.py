@@ -32,6 +32,7 @@ class Query:
     command: Optional[ParsedCommand] = None
     named_container: bool = False  # the container came from --container or the text
     everything: bool = False  # a check-up: every container is looked at, none is "in question"
+    ran: bool = False  # the pasted command is told as already run ("i ran docker run ..."), not as a plan
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,8 @@ DECLARED = [
     Fact("name.wanted", "str", "the container name in question (from --name or an error text)"),
     Fact("name.taken_by", "str", "the existing container that has that name"),
     Fact("name.state", "str", "that container's state"),
-    Fact("name.made_by_this", "bool", "that container is the one the pasted command made (same image and mounts): "
-         "the command already ran, the name is not in anyone's way (absent otherwise)"),
+    Fact("name.made_by_this", "bool", "the pasted command is told as already run and that container is the one it "
+         "made (same image and mounts): the name is not in anyone's way (absent otherwise)"),
     Fact("image.wanted", "str", "the image in question (from a command or an error text)", "images"),
     Fact("image.present", "bool", "that image is present locally", "images"),
     Fact("image.near", "str", "a local image whose name is close to the wanted one", "images"),
@@ -144,7 +144,8 @@ def produce(state: DaemonState, q: Query) -> dict:
         other = state.container(name)
         facts.update({"name.wanted": name, "name.taken_by": f"{other.name} ({other.short_id})" if other else None,
                       "name.state": other.state if other else None,
-                      "name.made_by_this": True if other and cmd and cmd.name == name and made_by(other, cmd) else None})
+                      "name.made_by_this": True if other and cmd and q.ran and cmd.name == name and made_by(other, cmd)
+                      else None})
     image = (cmd.image if cmd and cmd.image else None) or (q.images[0] if q.images else None)
     if image and state.images is not None:
         have = image_of(state, image)

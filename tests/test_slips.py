@@ -48,3 +48,23 @@ def test_a_mistyped_volume_verb_is_read_as_meant():
     assert pc.kind == "volume-rm" and pc.volumes == ("my_data",)
     assert pc.slips and " ".join(pc.corrected) == "docker volume rm my_data"
     assert commandline.command_line("where are docker volumes stored") is None
+
+
+@pytest.mark.parametrize("spec,fixed", [("/var/lib/shop:shop-db", "shop-db:/var/lib/shop"),
+                                        ("/app/data:my-data:ro", "my-data:/app/data:ro"),
+                                        ("/home/me/site:app", "/home/me/site:/app"), ("data:app/data", "data:/app/data")])
+def test_a_mount_written_backwards_is_turned_round(spec, fixed):
+    """A container's data folder before ':' and a bare name after it is the two sides swapped, not a
+    container path missing its '/': made absolute it would mount a new host folder and leave the volume unused."""
+    assert commandline.parse(f"docker run -v {spec} app").mounts[0].corrected == fixed
+
+
+def test_a_relative_host_path_is_fine_for_a_newer_engine():
+    """The CLI of Engine 23 and later reads ./site from the current folder; only an older one makes it a volume."""
+    from voldoctor.facts import spec as spec_facts
+
+    st = snapshot("healthy-persist")
+    m = commandline.parse("docker run -v ./site:/srv/www app").mounts[0]
+    assert spec_facts.produce(st, m)["spec.problem"]  # this engine speaks API 1.41
+    newer = st.model_copy(update={"info": st.info.model_copy(update={"api_version": "1.45"})})
+    assert spec_facts.produce(newer, m)["spec.problem"] is None

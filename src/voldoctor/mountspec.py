@@ -27,6 +27,11 @@ class MountSpec:
     corrected: Optional[str] = None
 
 
+# Where apps in images keep their data: a -v that starts with one and ends in a bare name is written backwards.
+CONTAINER_DIRS = ("/var/lib/", "/var/www", "/app", "/data", "/srv", "/usr/share/", "/opt/", "/etc/", "/home/node",
+                  "/bitnami/", "/config")
+
+
 def volume_spec(spec: str) -> MountSpec:
     """One -v value: [SOURCE:]TARGET[:MODE], as the Linux daemon reads it."""
     raw = spec
@@ -58,6 +63,10 @@ def volume_spec(spec: str) -> MountSpec:
         bad = ",".join(m for m in mode.split(",") if m not in MODES) or "(empty)"
         problem = f"'{bad}' is not a mount mode (use ro, rw, z or Z)"
         corrected = f"{src}:{target}" + (f":{mode.rsplit(',', 1)[0]}" if "," in mode else "")
+    elif not target.startswith("/") and src.startswith(CONTAINER_DIRS) and VOLUME_NAME.fullmatch(target):
+        # -v /var/lib/shop:shop-db: a container's data folder first, a volume name after it
+        problem = "the two sides are the wrong way round: the volume's name comes first, the container path after ':'"
+        corrected = f"{target}:{src}" + (f":{mode}" if mode else "")
     elif not target.startswith("/"):
         problem = "the container path must be absolute (start with '/')"
         corrected = f"{src}:/{target.lstrip('./')}" + (f":{mode}" if mode else "")

@@ -66,11 +66,20 @@ def with_source(argv: tuple[str, ...], spec: MountSpec, source: str) -> Optional
     return None
 
 
+def _api(state: DaemonState) -> tuple[int, ...]:
+    try:
+        return tuple(int(x) for x in state.info.api_version.split(".")[:2])
+    except ValueError:
+        return (0, 0)  # unknown: say what an older client would do
+
+
 def produce(state: DaemonState, spec: MountSpec, image_volume: bool = False,
                image_volumes: tuple[str, ...] = (), argv: tuple[str, ...] = ()) -> dict:
     problem = spec.problem
     if problem and problem.startswith("a Windows path") and state.info.desktop:
         problem = None  # Docker Desktop's CLI turns Windows paths into ones its VM understands
+    if problem and problem.startswith("a relative host path") and spec.source.startswith(".") and _api(state) >= (1, 42):
+        problem = None  # the CLI of Engine 23 and later reads ./x from the current folder (an older one: a volume name)
     vol_exists = near = None
     if spec.type == "volume" and spec.source:
         vol_exists = state.volume(spec.source) is not None

@@ -237,3 +237,14 @@ def test_removing_the_holders_of_a_volume_says_which_run_and_what_the_volume_hol
     stopped = _unsure("in-use", "docker volume rm vdt-held says volume is in use").diagnoses[0].fix
     assert not any("running now" in x for x in stopped)
     assert "empty, made" in next(x for x in stopped if "docker volume rm" in x).split("   (", 1)[1]
+
+
+def test_an_error_from_a_shell_that_asks_another_daemon():
+    """voldoctor reaches a working daemon; the learner's docker asked another address: said, not 'No problem'."""
+    a = _unsure("healthy-persist", "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
+                "Is the docker daemon running?")
+    d = a.diagnoses[0]
+    assert d.rule == "daemon-endpoint-differs" and "export DOCKER_HOST=unix:///tmp/" in " ".join(d.fix)
+    same = a.state.endpoint.url
+    assert not [x for x in _unsure("healthy-persist", f"Cannot connect to the Docker daemon at {same}.").diagnoses
+                if x.rule == "daemon-endpoint-differs"]

@@ -22,6 +22,8 @@ DECLARED = [
     Fact("daemon.endpoint_origin", "str", "where that endpoint came from: --host, DOCKER_HOST, DOCKER_CONTEXT, "
          "config (the current docker context) or default"),
     Fact("daemon.socket_path", "str", "the unix socket path, for a unix endpoint"),
+    Fact("daemon.asked_endpoint", "str", "a daemon address named in the question (unix:///var/run/docker.sock, "
+         "tcp://...) that is not the one voldoctor reached"),
     Fact("daemon.socket_group", "str", "the group that owns the socket, when visible"),
     Fact("daemon.local_user", "str", "the user running voldoctor"),
     Fact("daemon.context", "str", "the docker context the endpoint came from"),
@@ -109,6 +111,7 @@ def produce(state: DaemonState, q: Query) -> dict:
         "daemon.local_user": state.local_user or None,
         "daemon.context": ep.context,
         "query.path": q.paths[0] if q.paths else None,
+        "daemon.asked_endpoint": other_endpoint(q.paths, ep.url, ep.socket_path),
     }
     if not state.reachable:
         return facts
@@ -165,3 +168,13 @@ def made_by(c, cmd) -> bool:
     want = [(m.source, m.target.rstrip("/")) for m in cmd.mounts if m.source and (m.type == "volume" or
                                                                                   m.source.startswith("/"))]
     return all(w in have for w in want)
+
+
+def other_endpoint(paths: tuple[str, ...], url: str, socket: Optional[str]) -> Optional[str]:
+    """The first daemon address in the question that differs from the one reached."""
+    for p in paths:
+        if p.startswith(("unix://", "tcp://", "npipe://", "ssh://")) or p.endswith(".sock"):
+            sock = p.removeprefix("unix://") if p.startswith("unix://") or p.startswith("/") else None
+            if p != url and (sock is None or sock != socket):
+                return p
+    return None

@@ -383,3 +383,11 @@ def test_quit_typed_without_the_slash_ends_the_conversation():
         assert s.handle(word).quit, word
     r = s.handle("my container quits right after start")  # a sentence with the word is still a question
     assert not r.quit and r.text
+
+
+def test_help_and_thanks_typed_as_words():
+    s, _ = talk(snapshot("healthy-persist"))
+    for text in ("help", "what can you do?", "How does this work"):
+        assert "Commands:" in s.handle(text).text, text
+    assert "Glad to help" in s.handle("thanks, that worked!").text
+    assert "Commands:" not in s.handle("help, my volume is not found").text  # a question after the word

@@ -141,6 +141,8 @@ class Session:
             return cmd.run(self, arg.strip())
         if turns.wants_to_leave(text):
             return Reply(quit=True)
+        if turns.wants_help(text) and self.pending is None:
+            return COMMANDS["help"].run(self, "")
         if (said := turns.small_talk(text)) is not None and self.pending is None:
             return Reply().add(said)
         named = turns.named_container(text)

@@ -66,6 +66,17 @@ _THANKS = re.compile(r"^(?:thanks?(?: you)?|thx|ty|cheers|great|perfect|ok(?:ay)
                      re.I)
 
 
+_HELP = re.compile(r"^(?:help|help me|\?|what can you do|what do you do|how does this work|how do i use (?:this|you)"
+                   r"|what are you)[\s?!.]*$", re.I)
+_THANKS_AFTER = re.compile(r"^(?:thanks?|thank you|thx|ty|cheers)\b[\s,!.]*(?:(?:it|that|this) (?:worked|works|helped|"
+                           r"did it|fixed it)|you(?:'re| are) (?:great|the best))?[\s!.]*$", re.I)
+
+
+def wants_help(text: str) -> bool:
+    """'help' or 'what can you do' typed as words: the learner asks how to use the conversation."""
+    return bool(_HELP.match(text))
+
+
 _QUIT = re.compile(r"^(?:quit|exit|bye|goodbye|q|:q|:wq|logout)[\s!.]*$", re.I)
 
 
@@ -79,6 +90,6 @@ def small_talk(text: str) -> Optional[str]:
     if _HELLO.match(text):
         return ("Hello. Tell me what went wrong with your volumes: a symptom in your own words, an error "
                 "message as Docker printed it, or the docker run line you used.")
-    if _THANKS.match(text):
+    if _THANKS.match(text) or _THANKS_AFTER.match(text):
         return "Glad to help. Ask again whenever something else goes wrong; /quit ends the conversation."
     return None

@@ -221,7 +221,7 @@ def main(argv: list[str]) -> None:
                 results.append((name, *evaluate(lambda t: next(it), rows)))
                 continue
             reset = mdl.forget if name == "learned" else None
-            results.append((name, *evaluate(fn, rows, 3, reset)))
+            results.append((name, *evaluate(fn, rows, 5, reset)))
         print(f"{'':<14}" + "".join(f"{name:>14}" for name, *_ in results))
         for key, label, fmt in (("top1", "top-1", "{:.1%}"), ("top3", "top-3", "{:.1%}"),
                                 ("wrong", "sure, wrong", "{:.1%}"), ("wrong_of_sure", " of sure", "{:.1%}"),

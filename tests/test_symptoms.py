@@ -239,6 +239,29 @@ def test_platform_cues_and_typo_correction():
     assert m.fix("zzzzqqq") == "zzzzqqq"
 
 
+def test_cue_needles_never_hide_a_cue():
+    """A cue's regex runs only when one of its needles is in the text: on every corpus text the
+    cues are what the regexes alone find."""
+    from voldoctor import learned
+
+    texts = [json.loads(l)["text"] for l in CORPUS.read_text().splitlines() if l.strip()]
+    texts += ["C:\\Users\\me> docker run -v %cd%:/app", "\\\\wsl$\\docker-desktop-data", "avc: denied { write }"]
+    assert set(learned.NEEDLES) == {name for name, _ in learned.CUES}
+    for t in texts:
+        low = t[:learned.MAX_TEXT].lower()
+        assert learned.cues(t) == ["__" + n for n, rx in learned.CUES if rx.search(low)], t
+
+
+def test_typo_correction_takes_only_slips_of_a_finger():
+    from voldoctor import learned
+
+    m = learned.model()
+    assert (m.fix("bread"), m.fix("bake")) == ("bread", "bake")  # other words, keys far apart: not typos
+    assert learned.slipped_key("volumw", "volume") and learned.slipped_key("contianer", "container")
+    assert not learned.slipped_key("posts", "ports") and learned.slipped_key("porf", "port")
+    assert match("how do I bake bread", SYMS).candidates == ()
+
+
 def test_error_prefilter_agrees_with_the_patterns():
     """The one-search prefilter never hides an error pattern's hit (corpus texts and
     every pattern's own example)."""

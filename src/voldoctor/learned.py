@@ -119,10 +119,23 @@ def normalise(text: str) -> str:
     return _NUM.sub("0", t)
 
 
+# Text that every match of a cue contains: a cue's regex runs only when one is there (a substring test
+# costs far less than a search, and most texts name no platform).
+NEEDLES: dict[str, tuple[str, ...]] = {
+    "mac": ("mac", "osx", "os x", "m1", "m2", "apple", "/users/"),
+    "windows": ("windows", "win1", "powershell", "cmd", "\\", "%cd%"),
+    "desktop": ("desktop", "docker for", "docker.app", "hyperkit", "virtualization"),
+    "wsl": ("wsl", "/mnt/"), "machine": ("machine", "boot2docker", "virtualbox", "toolbox"), "snap": ("snap",),
+    "rootless": ("rootless", "/run/user/", "podman"), "compose": ("compose",),
+    "selinux": ("selinux", ":z", "enforcing", "avc"), "command": ("docker",), "mountflag": ("-v", "--volume", "--mount"),
+    "pwd": ("pwd", "%cd%"), "dbimage": ("postgres", "mysql", "mariadb", "mongo", "redis", "pg"),
+}
+
+
 def cues(text: str) -> list[str]:
     """The platform and context cues in the text, as feature names."""
     low = text[:MAX_TEXT].lower()
-    return ["__" + name for name, rx in CUES if rx.search(low)]
+    return ["__" + name for name, rx in CUES if any(n in low for n in NEEDLES[name]) and rx.search(low)]
 
 
 def features(text: str, fix: Optional[Callable[[str], str]] = None) -> tuple[list[str], list[str]]:
@@ -292,9 +305,13 @@ class Model:
             bucket = self._near[key] = [w for x in lengths for w in self._by_len.get((word[0], x), ())]
         if not bucket:
             return word
+        hit = process.extractOne(word, bucket, scorer=OSA.distance, score_cutoff=k)
+        if hit is None or k > 1 or slipped_key(word, hit[0]):
+            return hit[0] if hit else word
+        # the closest known word is not a slip of a finger: the closest one that is, fewest edits first,
+        # then the bucket's order (same length, commoner)
         hits = process.extract(word, bucket, scorer=OSA.distance, score_cutoff=k, limit=None)
-        # best first, as extractOne would pick: fewest edits, then the bucket's order (same length, commoner)
-        return next((w for w, _, _ in sorted(hits, key=lambda h: (h[1], h[2])) if k > 1 or slipped_key(word, w)), word)
+        return next((w for w, _, _ in sorted(hits, key=lambda h: (h[1], h[2])) if slipped_key(word, w)), word)
 
     def probabilities(self, text: str, fix: bool = True) -> list[tuple[str, float]]:
         """Every class with its probability, most likely first; [] when the

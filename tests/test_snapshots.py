@@ -248,3 +248,10 @@ def test_an_error_from_a_shell_that_asks_another_daemon():
     same = a.state.endpoint.url
     assert not [x for x in _unsure("healthy-persist", f"Cannot connect to the Docker daemon at {same}.").diagnoses
                 if x.rule == "daemon-endpoint-differs"]
+
+
+def test_a_volume_named_a_letter_off_in_plain_words_is_picked_up():
+    """'my volume mydata isnt found' names a volume, though no volume has that name: my-data is a slip away."""
+    a = _unsure("healthy-persist", "my volume mydata isnt found")
+    assert a.entities.volumes == ("mydata",) and a.diagnoses[0].rule == "volume-name-typo"
+    assert _unsure("healthy-persist", "my volume data is not found").entities.volumes == ()  # a word, not a name

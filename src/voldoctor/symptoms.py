@@ -307,6 +307,14 @@ _STOP = {"not", "is", "does", "doesn", "was", "found", "missing", "in", "the", "
          "mount", "mounts", "mounted", "data", "driver", "plugin", "declared", "already", "exists", "gone", "are", "i"}
 
 
+def _near_volume(word: str, volumes: tuple[str, ...]) -> bool:
+    """'mydata' for the volume my-data: a name written a letter or two off, not a plain word."""
+    from rapidfuzz.distance import OSA
+
+    w = word.lower()
+    return len(w) >= 4 and any(OSA.distance(w, v.lower()) <= (1 if len(w) <= 6 else 2) for v in volumes)
+
+
 def extract(text: str, names: Names) -> Entities:
     """Volume and container names and absolute paths that the text mentions."""
     text = text[:MAX_TEXT]
@@ -330,7 +338,8 @@ def extract(text: str, names: Names) -> Entities:
             paths.append(parts[1])
     for m in _NAMED_VOLUME_RE.finditer(text):
         w = m.group(1)
-        if w.lower() not in _STOP and (any(ch in w for ch in "-_.0123456789") or w in names.volumes):
+        if w.lower() not in _STOP and (any(ch in w for ch in "-_.0123456789") or w in names.volumes
+                                       or _near_volume(w, names.volumes)):
             vols.append(w)
     tokens = set(TOKEN_RE.findall(text))
     vols += [t for t in tokens if t in names.volumes]

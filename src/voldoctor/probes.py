@@ -73,7 +73,8 @@ def command_subjects(state: DaemonState, q: Query, base: dict) -> tuple[list[Sub
     for path in (img.volumes if img else ()):
         if not any(covers(m.target, path) for m in cmd.mounts if m.target):
             ghost = MountSpec(raw=f"VOLUME {path} of {cmd.image}", type="anonymous", target=path)
-            specs.append(Subject("spec", f"image volume {path}", {**cf, **spec_facts.produce(state, ghost, True)}))
+            specs.append(Subject("spec", f"image volume {path}", {**cf, **spec_facts.produce(
+                state, ghost, True, argv=cmd.argv, image=cmd.image)}))
     return [Subject("command", "command", cf)], specs
 
 

@@ -27,6 +27,10 @@ DECLARED = [
          "meant, when a bare name was written for it)"),
     Fact("spec.command_folder", "argv", "the whole pasted command with spec.folder_here mounted instead of the volume"),
     Fact("spec.command_near", "argv", "the whole pasted command with spec.near_miss as this mount's volume"),
+    Fact("spec.named_volume", "str", "a name for this anonymous mount's volume, after the folder, that no volume "
+         "has yet"),
+    Fact("spec.command_named", "argv", "the whole pasted command with spec.named_volume mounted at this anonymous "
+         "mount's path"),
     Fact("spec.source_exists", "bool", "the bind mount's host path exists (when visible here)"),
     Fact("spec.image_volume", "bool", "not written in the command: a VOLUME the image declares, left unnamed"),
     Fact("spec.writes_expected", "bool", "the target is where the app keeps data (an image VOLUME, or a data-like "
@@ -34,6 +38,7 @@ DECLARED = [
 ]
 
 
+GENERIC = frozenset("data db database storage files uploads".split())  # a folder name that says whose only with its parent
 DATA_NAMES = frozenset("data db database storage uploads files mysql postgresql pgdata mongodb redis www html logs".split())
 
 
@@ -42,6 +47,17 @@ def writes_expected(target: str, image_volumes: tuple[str, ...]) -> bool:
     if any(covers(v, target) or covers(target, v) for v in image_volumes):
         return True
     return any(part in DATA_NAMES for part in target.lower().split("/"))
+
+
+def with_name(argv: tuple[str, ...], spec: MountSpec, name: str) -> Optional[tuple[str, ...]]:
+    """The command again with the anonymous mount `spec` given the volume `name` (one word changed)."""
+    new = f"source={name},{spec.raw}" if spec.flag == "--mount" else f"{name}:{spec.raw}"
+    out = list(argv)
+    for i, tok in enumerate(out):
+        if tok.endswith(spec.raw) and (tok == spec.raw or tok[:-len(spec.raw)] in ("-v", "-v=", "--volume=", "--mount=")):
+            out[i] = tok[:-len(spec.raw)] + new
+            return tuple(out)
+    return None
 
 
 def with_source(argv: tuple[str, ...], spec: MountSpec, source: str) -> Optional[tuple[str, ...]]:
@@ -74,7 +90,7 @@ def _api(state: DaemonState) -> tuple[int, ...]:
 
 
 def produce(state: DaemonState, spec: MountSpec, image_volume: bool = False,
-               image_volumes: tuple[str, ...] = (), argv: tuple[str, ...] = ()) -> dict:
+               image_volumes: tuple[str, ...] = (), argv: tuple[str, ...] = (), image: str = "") -> dict:
     problem = spec.problem
     if problem and problem.startswith("a Windows path") and state.info.desktop:
         problem = None  # Docker Desktop's CLI turns Windows paths into ones its VM understands
@@ -90,6 +106,17 @@ def produce(state: DaemonState, spec: MountSpec, image_volume: bool = False,
     if spec.type == "volume" and spec.source and state.local:
         folder = next((p for p, st in sorted(state.path_stats.items()) if st.is_dir
                        and posixpath.basename(p.rstrip("/")) == spec.source), None)
+    named = named_argv = None
+    if spec.type == "anonymous" and spec.target.startswith("/") and argv:
+        parent, base = posixpath.split(spec.target.rstrip("/"))
+        stem = (f"{posixpath.basename(parent)}-{base}" if parent.strip("/") else base) if base in GENERIC \
+            else f"{base}-data"  # /app/data: app-data; /var/lib/mysql: mysql-data
+        named = next(n for n in (stem, *(f"{stem}-{i}" for i in range(2, 100))) if state.volume(n) is None)
+        if image_volume:
+            at = len(argv) - 1 - list(reversed(argv)).index(image) if image in argv else None
+            named_argv = (*argv[:at], "-v", f"{named}:{spec.target}", *argv[at:]) if at else None
+        else:
+            named_argv = with_name(argv, spec, named)
     src_exists = None
     if spec.type == "bind" and spec.source.startswith("/") and state.local:
         src_exists = spec.source not in state.missing_paths
@@ -109,6 +136,8 @@ def produce(state: DaemonState, spec: MountSpec, image_volume: bool = False,
         "spec.command_folder": list(with_source(argv, spec, folder) or ()) or None if folder and argv else None,
         "spec.command_near": list(with_source(argv, spec, near) or ()) or None if near and argv else None,
         "spec.source_exists": src_exists,
+        "spec.named_volume": named,
+        "spec.command_named": list(named_argv) if named_argv else None,
         "spec.image_volume": image_volume,
         "spec.writes_expected": writes_expected(spec.target, image_volumes) if spec.target.startswith("/") else None,
     }

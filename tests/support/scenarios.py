@@ -348,7 +348,11 @@ def _novolume_removed_before(lab):
 
 
 def _anonymous(lab):
-    lab.container("vdt-anon", image="vdt-busybox-vol:latest")
+    cid = lab.container("vdt-anon", image="vdt-busybox-vol:latest")
+    ex = lab.api.exec_create(cid, ["sh", "-c", "echo hi > /app/data/notes.txt"])
+    lab.api.exec_start(ex["Id"])
+    (lab.tmp / "vdt-anon-rescued").mkdir()  # left from an earlier try: the copy must not nest inside it
+    (lab.tmp / "vdt-anon-rescued" / "old.txt").write_text("old\n")
 
 
 def _inuse(lab):
@@ -582,7 +586,8 @@ SCENARIOS = [
              "container-without-volume", (), {"container.mount_count": 0}, verify=True,
              goal=volume_at("vdt-bare", "/app/data")),
     Scenario("anonymous", _anonymous, ("lost my data when I removed the container", "--container", "vdt-anon"),
-             "anonymous-volume", ("container-without-volume",), {"path.covered_by": "anonymous"}, verify=True),
+             "anonymous-volume", ("container-without-volume",), {"path.covered_by": "anonymous"}, verify=True,
+             goal=file_at("vdt-anon", "/app/data")),
     Scenario("in-use", _inuse, ("docker volume rm vdt-held says volume is in use",), "volume-in-use",
              (), {"volume.used_by": "vdt-holder"}, verify=True),
     Scenario("invalid-name", _invalid,

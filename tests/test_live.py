@@ -163,9 +163,13 @@ def test_a_folder_docker_made_for_a_file_is_replaced_by_the_file(lab, on_daemon,
     mine = lab.tmp / "config" / "site.conf"  # the file the learner meant, one folder off
     mine.parent.mkdir()
     mine.write_text("listen 80\n")
-    line = rmdir.removeprefix("sudo ").replace("YOUR_FILE", str(mine))  # the learner's part: which file
+    assert subprocess.run(["sh", "-c", rmdir]).returncode != 0 and conf.is_dir()  # as printed: nothing happens
+    env = {**os.environ, "DOCKER_HOST": on_daemon}
+    assert subprocess.run(["sh", "-c", again], env=env).returncode != 0  # nor the restart before the file is there
+    assert conf.is_dir() and lab.api.inspect_container("vdt-conf2")
+    line = rmdir.replace("YOUR_FILE", str(mine))  # the learner's part: which file
     assert subprocess.run(["sh", "-c", line]).returncode == 0 and conf.is_file()
-    assert _docker_cli(on_daemon, d["fix"][2]).returncode == 0, again
+    assert subprocess.run(["sh", "-c", again], env=env).returncode == 0, again
     lab.containers.append(lab.api.inspect_container("vdt-conf2")["Id"])  # made again by the fix line
     ex = lab.api.exec_create("vdt-conf2", ["cat", "/etc/site.conf"])
     assert lab.api.exec_start(ex["Id"]) == b"listen 80\n"

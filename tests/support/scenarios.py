@@ -547,7 +547,7 @@ SCENARIOS = [
     Scenario("bind-file-made-folder", _file_made_folder, ("my app.conf is a directory inside the container",
                                                           "--container", "vdt-conf"), "bind-file-made-folder",
              ("bind-created-as-root",), {"mount.file_like": True, "mount.daemon_created": True}, verify=True,
-             unverified="its host line (sudo rmdir, cp YOUR_FILE) needs the learner's file, so it is not run here; "
+             unverified="its host line (rmdir, cp YOUR_FILE) needs the learner's file (as printed it does nothing), so it is not run here; "
                         "test_a_folder_docker_made_for_a_file_is_replaced_by_the_file runs every line"),
     # An image with an ENTRYPOINT: 'sh -c ...' after the image would be sleep's arguments.
     Scenario("command-entrypoint-shell", _run_typo,

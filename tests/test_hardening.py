@@ -123,7 +123,7 @@ def test_voldoctor_never_runs_a_shell():
 
 # ------------------------------------------------------------ fixes that delete warn first
 
-DANGER = re.compile(r"docker volume rm|volume prune|system prune|image prune|builder prune|\s-f\b|--force|-fv\b|down -v")
+DANGER = re.compile(r"docker volume rm|volume prune|system prune|image prune|builder prune|(?<!test)\s-f\b|--force|-fv\b|down -v")
 
 
 def _all_fix_lines():

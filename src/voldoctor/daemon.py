@@ -275,6 +275,8 @@ def _read_state(col: Collector, ep: Endpoint, plan: Optional[ReadPlan], max_insp
         extra = tuple(state.volume(n).mountpoint for n in inside if state.volume(n).mountpoint)
         stats, missing = hostfs.stat_paths(state, (plan.paths if plan else ()) + extra)
         update = {"path_stats": stats, "missing_paths": missing, "free_bytes": hostfs.free(state.info.root_dir),
+                  "near_paths": hostfs.near_paths(missing + tuple(p for p, st in stats.items() if st.is_dir
+                                                                  and st.empty and st.uid == 0)),
                   "listening": hostfs.listening(plan.ports if plan else ())}
         if plan and plan.ports:
             published = {p.public for c in state.containers for p in c.ports if p.public}

@@ -46,6 +46,28 @@ def stat_paths(state: DaemonState, extra: tuple[str, ...] = ()) -> tuple[dict[st
     return out, tuple(missing)
 
 
+def near_paths(paths: tuple[str, ...], limit: int = 500) -> dict[str, str]:
+    """For each path, a sibling whose name is a slip away (sites for site, app.cnf for app.conf): the
+    folder or file most likely meant. Up to `limit` entries of each parent are looked at."""
+    from rapidfuzz.distance import OSA
+
+    out = {}
+    for p in paths:
+        parent, base = os.path.split(p.rstrip("/"))
+        if not base or len(base) < 3:
+            continue
+        try:
+            with os.scandir(parent or "/") as it:
+                names = [e.name for _, e in zip(range(limit), it)]
+        except OSError:
+            continue
+        most = 1 if len(base) <= 5 else 2
+        near = sorted((OSA.distance(n.lower(), base.lower()), n) for n in names if n != base)
+        if near and near[0][0] <= most:
+            out[p] = os.path.join(parent, near[0][1])
+    return out
+
+
 def free(root: str) -> Optional[int]:
     import shutil
 

@@ -156,6 +156,7 @@ class DaemonState(_Value):
     containers: tuple[Container, ...] = ()
     path_stats: dict[str, PathStat] = {}
     missing_paths: tuple[str, ...] = ()  # host paths in question that do not exist (where visible)
+    near_paths: dict[str, str] = {}  # a missing host path, or an empty folder the daemon made -> a sibling a slip away
     images: Optional[tuple[Image, ...]] = None  # None: not read for this question
     volume_sizes: Optional[dict[str, int]] = None  # bytes per volume, when read
     free_bytes: Optional[int] = None  # free space under the daemon's root, when visible

@@ -22,6 +22,9 @@ def command_of(line: str) -> str | None:
     i = line.find("docker ")
     if i < 0:
         return None
+    guard = line.find(": ") + 2
+    if 2 <= guard < i and line.startswith("test -", guard):  # 'test -f FILE && docker ...': the guard is the line's
+        i = guard
     cmd = line[i:].split("   (")[0].strip()
     return None if PLACEHOLDER.search(cmd) else cmd
 
@@ -105,9 +108,11 @@ def run_all(fix: list[str], host: str, lab) -> tuple[list[str], int]:
         words = shlex.split(cmd)
         if len(words) > 1 and words[1] in NEVER_RUN or "prune" in words:
             continue
+        env = {**os.environ, "DOCKER_HOST": host}
+        if cmd.startswith("test -") and subprocess.run(["sh", "-c", cmd.split(" && ")[0]], cwd=lab.tmp).returncode:
+            continue  # guarded: does nothing until what it waits for is there (as the learner would find)
         before_c = {c["Id"] for c in lab.api.containers(all=True)}
         before_v = {v["Name"] for v in (lab.api.volumes() or {}).get("Volumes") or []}
-        env = {**os.environ, "DOCKER_HOST": host}
         p = subprocess.run(["sh", "-c", cmd], env=env, capture_output=True, text=True, timeout=90, cwd=lab.tmp)
         ran += 1
         lab.containers += [c["Id"] for c in lab.api.containers(all=True) if c["Id"] not in before_c]

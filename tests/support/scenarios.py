@@ -387,6 +387,20 @@ def owned_by(folder: str, uid: int) -> Callable:
     return goal
 
 
+def _file_slip(lab):
+    # the learner's file is app.conf; the run line said app.cnf, which the daemon made as an empty folder
+    (lab.tmp / "app.conf").write_text("listen 80\n")
+    lab.container("vdt-cnf", binds=[f"{lab.tmp}/app.cnf:/etc/app.conf"])
+
+
+def reads(container: str, path: str, text: str) -> Callable:
+    """The container reads the text in the file at the path."""
+    def goal(lab) -> bool:
+        ex = lab.api.exec_create(container, ["cat", path])
+        return lab.api.exec_start(ex["Id"]) == text.encode()
+    return goal
+
+
 def _bind_root(lab):
     lab.container("vdt-binder", user="1000", binds=[f"{lab.tmp}/made-by-docker:/srv/data"])
 
@@ -547,7 +561,8 @@ SCENARIOS = [
     Scenario("bind-file-made-folder", _file_made_folder, ("my app.conf is a directory inside the container",
                                                           "--container", "vdt-conf"), "bind-file-made-folder",
              ("bind-created-as-root",), {"mount.file_like": True, "mount.daemon_created": True}, verify=True,
-             unverified="its host line (rmdir, cp YOUR_FILE) needs the learner's file (as printed it does nothing), so it is not run here; "
+             unverified="its host line (rmdir, cp YOUR_FILE) needs the learner's file, and as printed it and the restart "
+                        "line do nothing, so none runs here; "
                         "test_a_folder_docker_made_for_a_file_is_replaced_by_the_file runs every line"),
     # An image with an ENTRYPOINT: 'sh -c ...' after the image would be sleep's arguments.
     Scenario("command-entrypoint-shell", _run_typo,
@@ -615,6 +630,10 @@ SCENARIOS = [
                                                        "--container", "vdt-dev"), "uid-mismatch", (),
              {"mount.person_owned": True, "mount.owner_uid": 1234}, verify=True,
              goal=both(can_write("vdt-dev", "/work"), owned_by("proj", 1234))),
+    # A slip in the host file's name: the file next to the folder Docker made is mounted instead.
+    Scenario("bind-file-slip", _file_slip, ("my app.conf is a directory inside the container", "--container", "vdt-cnf"),
+             "bind-file-made-folder", ("bind-created-as-root",), {"mount.file_like": True}, verify=True,
+             goal=reads("vdt-cnf", "/etc/app.conf", "listen 80\n")),
     Scenario("bind-created-as-root", _bind_root, ("permission denied", "--container", "vdt-binder"),
              "bind-created-as-root", ("uid-mismatch",), {"container.uid": 1000, "mount.daemon_created": True},
              verify=True, goal=can_write("vdt-binder", "/srv/data")),

@@ -21,6 +21,10 @@ DECLARED = [
     Fact("mount.owner_uid", "int", "uid owning the host path"),
     Fact("mount.owner_gid", "int", "gid owning the host path"),
     Fact("mount.mode", "str", "permission bits of the host path, octal"),
+    Fact("mount.near_source", "str", "a bind source that was missing (now an empty folder the daemon made), with a "
+         "sibling a slip away that exists (app.conf for app.cnf): that path"),
+    Fact("mount.rerun_near_source", "argv", "the docker run that starts this container again with "
+         "mount.near_source mounted instead"),
     Fact("mount.person_owned", "bool", "a bind mount whose host folder belongs to a person (uid 1 or more), "
          "not to root: a chown to the container's user would lock its owner out"),
     Fact("mount.rerun_owner", "argv", "the docker run that starts this container again as the bind folder's "
@@ -92,6 +96,7 @@ def produce(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Container] =
     def rerun(new: list[str]) -> Optional[list[str]]:
         return run_argv(c, [new if x is m else mount_arg(x) for x in c.mounts]) if c is not None else None
 
+    near_src = state.near_paths.get(m.source) if m.type == "bind" and m.source else None
     person = bool(m.type == "bind" and st is not None and st.uid >= 1)
     owner_run = run_argv(c.model_copy(update={"detail": c.detail.model_copy(update={"user": f"{st.uid}:{st.gid}"})})) \
         if person and c is not None and c.detail is not None else None
@@ -131,6 +136,8 @@ def produce(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Container] =
         "mount.mode": format(st.mode, "o") if st else None,
         "mount.writable": writable,
         "mount.person_owned": person,
+        "mount.near_source": near_src,
+        "mount.rerun_near_source": rerun(mount_arg(m.model_copy(update={"source": near_src}))) if near_src else None,
         "mount.rerun_owner": owner_run,
     }
 

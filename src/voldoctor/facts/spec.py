@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from typing import Optional
@@ -31,6 +32,9 @@ DECLARED = [
          "has yet"),
     Fact("spec.command_named", "argv", "the whole pasted command with spec.named_volume mounted at this anonymous "
          "mount's path"),
+    Fact("spec.near_source", "str", "the bind source missing, a sibling a slip away exists (./sites for ./site): "
+         "that path, written as the command wrote its own"),
+    Fact("spec.command_near_source", "argv", "the whole pasted command with spec.near_source as this mount's source"),
     Fact("spec.source_exists", "bool", "the bind mount's host path exists (when visible here)"),
     Fact("spec.image_volume", "bool", "not written in the command: a VOLUME the image declares, left unnamed"),
     Fact("spec.writes_expected", "bool", "the target is where the app keeps data (an image VOLUME, or a data-like "
@@ -117,6 +121,11 @@ def produce(state: DaemonState, spec: MountSpec, image_volume: bool = False,
             named_argv = (*argv[:at], "-v", f"{named}:{spec.target}", *argv[at:]) if at else None
         else:
             named_argv = with_name(argv, spec, named)
+    near_src = None
+    if spec.type == "bind" and spec.source and state.local:
+        where = spec.source if spec.source.startswith("/") else posixpath.normpath(posixpath.join(os.getcwd(), spec.source))
+        found = state.near_paths.get(where)
+        near_src = posixpath.join(posixpath.dirname(spec.source), posixpath.basename(found)) if found else None
     src_exists = None
     if spec.type == "bind" and spec.source.startswith("/") and state.local:
         src_exists = spec.source not in state.missing_paths
@@ -136,6 +145,8 @@ def produce(state: DaemonState, spec: MountSpec, image_volume: bool = False,
         "spec.command_folder": list(with_source(argv, spec, folder) or ()) or None if folder and argv else None,
         "spec.command_near": list(with_source(argv, spec, near) or ()) or None if near and argv else None,
         "spec.source_exists": src_exists,
+        "spec.near_source": near_src,
+        "spec.command_near_source": list(with_source(argv, spec, near_src) or ()) or None if near_src and argv else None,
         "spec.named_volume": named,
         "spec.command_named": list(named_argv) if named_argv else None,
         "spec.image_volume": image_volume,

@@ -255,3 +255,17 @@ def test_a_volume_named_a_letter_off_in_plain_words_is_picked_up():
     a = _unsure("healthy-persist", "my volume mydata isnt found")
     assert a.entities.volumes == ("mydata",) and a.diagnoses[0].rule == "volume-name-typo"
     assert _unsure("healthy-persist", "my volume data is not found").entities.volumes == ()  # a word, not a name
+
+
+def test_removing_a_volume_by_a_slipped_name_is_not_told_to_create_it():
+    """'docker volume rm My-data' deletes nothing; the answer neither creates My-data nor puts my-data in a run
+    line, and says what removing my-data would cost."""
+    a = _unsure("healthy-persist", "docker volume rm My-data")
+    d = next(x for x in a.diagnoses if x.rule == "volume-name-typo")
+    assert not any("volume create" in x or "docker run" in x for x in d.fix)
+    assert "WARNING" in next(x for x in d.fix if "docker volume rm my-data" in x)
+    from voldoctor import effects
+    assert effects.command_effects(a.command, a.state) == ("there is no volume My-data here: it deletes nothing "
+                                                           "(Docker reports an error)",)
+    plain = next(x for x in _unsure("healthy-persist", "volume My-data not found").diagnoses if x.rule == "volume-name-typo")
+    assert any("volume create My-data" in x for x in plain.fix)

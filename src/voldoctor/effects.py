@@ -33,14 +33,17 @@ def command_effects(cmd: Optional[ParsedCommand], state: Optional[DaemonState]) 
                            + ("; deleted with the container (--rm)" if cmd.rm else ""))
             elif m.type == "bind":
                 missing = seen and state.local and m.source in state.missing_paths
-                out.append(f"{m.raw}: shows the host folder {m.source} at {m.target}"
-                           + (" (it does not exist: Docker makes it, empty and owned by root)" if missing else ""))
+                gone = (" (it does not exist: --mount refuses to start the container)" if m.flag == "--mount" else
+                        " (it does not exist: Docker makes it, empty and owned by root)")
+                out.append(f"{m.raw}: shows the host folder {m.source} at {m.target}" + (gone if missing else ""))
         if not cmd.mounts:
             out.append("no volume or host folder: whatever the container writes goes with it when it is removed")
         if cmd.rm:
             out.append("--rm: the container is deleted as soon as it stops")
     elif cmd.kind == "volume-rm":
-        out += [f"deletes the volume {v} and all the data in it, for good" for v in cmd.volumes]
+        out += [f"there is no volume {v} here: it deletes nothing (Docker reports an error)" if seen
+                and state.volume(v) is None else f"deletes the volume {v} and all the data in it, for good"
+                for v in cmd.volumes]
     elif cmd.kind == "container-rm":
         out += [f"deletes the container {c}" + (" and its anonymous volumes (-v)" if cmd.rm else "")
                 + "; its named volumes keep their data" for c in cmd.containers]

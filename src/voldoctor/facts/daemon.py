@@ -36,6 +36,7 @@ DECLARED = [
     Fact("daemon.desktop", "bool", "the daemon is Docker Desktop"),
     Fact("daemon.helper_image", "str", "a local image with a shell, for throwaway helper containers", "images"),
     Fact("query.path", "str", "the data path the learner named"),
+    Fact("query.removes", "bool", "the pasted command removes volumes or containers (volume rm, rm); absent otherwise"),
     Fact("port.number", "int", "the host port in question (from -p or an error text)"),
     Fact("port.held_by", "str", "who already holds that port: a container, or a process on this machine"),
     Fact("port.free", "int", "a host port near it that was found free here (absent when nobody could look)"),
@@ -111,6 +112,8 @@ def produce(state: DaemonState, q: Query) -> dict:
         "daemon.local_user": state.local_user or None,
         "daemon.context": ep.context,
         "query.path": q.paths[0] if q.paths else None,
+        "query.removes": True if q.command is not None and q.command.ok and q.command.kind in ("volume-rm", "container-rm")
+        else None,
         "daemon.asked_endpoint": other_endpoint(q.paths, ep.url, ep.socket_path),
     }
     if not state.reachable:

@@ -269,3 +269,12 @@ def test_removing_a_volume_by_a_slipped_name_is_not_told_to_create_it():
                                                            "(Docker reports an error)",)
     plain = next(x for x in _unsure("healthy-persist", "volume My-data not found").diagnoses if x.rule == "volume-name-typo")
     assert any("volume create My-data" in x for x in plain.fix)
+
+
+def test_data_gone_with_nothing_left_on_the_daemon_is_not_called_no_problem():
+    from voldoctor import render
+
+    a = _unsure("healthy-persist", "i did docker rm and now my notes in /app/data are gone")
+    text = render.answer_text(a)
+    assert "nothing that still explains it" in text and "No problem found" not in text
+    assert "No problem found" in render.answer_text(_unsure("healthy-persist", "port is already allocated"))

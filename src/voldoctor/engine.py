@@ -112,6 +112,7 @@ class Answer:
     needs: Optional[str] = None  # "volume", "container" or "path" when the question lacks its target
     notes: tuple[str, ...] = ()
     advice: tuple[str, ...] = ()
+    clear_note: str = ""  # the symptom's words for a daemon that shows nothing for it
     checked_symptoms: tuple[str, ...] = field(default_factory=tuple)
     command: Optional[ParsedCommand] = None
     deletes: Optional[deletes.Forecast] = None  # what a pasted cleanup command would delete (see deletes.py)
@@ -319,7 +320,7 @@ def answer(
     if source is None:
         if cleanup is not None:
             notes.append("What this command deletes depends on the daemon's state; ask again without --offline.")
-        diags = evaluate(project_rules, {"project": project_subjects(project, None, None)}) if project else []
+        diags = evaluate(project_rules, {"project": probes.project_subjects(project, None, None)}) if project else []
         return Answer(text, m, ents, tuple(diags), None, offline=True, advice=advice, checked_symptoms=tuple(sym_ids),
                       notes=tuple(notes), command=command, project=project)
 
@@ -368,7 +369,7 @@ def answer(
         rules = [r for r in rules_for(ruleset, sym_ids, None) if r.scope == "daemon"]
     subs = probes.subjects(state, q, {r.scope for r in rules})
     if project is not None and state.reachable:
-        subs["project"] = project_subjects(project, state, q)
+        subs["project"] = probes.project_subjects(project, state, q)
     diags = supersede(evaluate(rules, subs), ruleset)
     if unsure:
         m, diags, sym_ids = _decided_by_state(m, diags, unsure, ruleset)
@@ -387,14 +388,6 @@ def answer(
             needs = "path"
         elif need == "container" and not subs.get("container") and not subs.get("mount"):
             needs = "container"
+    clear = ruleset.symptoms[m.symptom.id].when_clear if m.symptom is not None and m.symptom.id in ruleset.symptoms else ""
     return Answer(text, m, ents, tuple(diags), state, notes=tuple(notes), needs=needs, advice=advice,
-                  checked_symptoms=tuple(sym_ids), command=command,
-                  deletes=forecast, project=project)
-
-
-def project_subjects(project, state: Optional[DaemonState], q: Optional[probes.Query]) -> list[probes.Subject]:
-    from voldoctor.facts import daemon as daemon_facts
-    from voldoctor.facts import project as project_facts
-
-    base = daemon_facts.produce(state, q or probes.Query()) if state is not None and state.reachable else {}
-    return project_facts.subjects(project, state, base)
+                  checked_symptoms=tuple(sym_ids), command=command, deletes=forecast, project=project, clear_note=clear)

@@ -24,7 +24,7 @@ from voldoctor.facts import volume as volume_facts
 from voldoctor.facts.common import Query, Subject, covers, image_of
 from voldoctor.state import Container, DaemonState
 
-__all__ = ["Query", "Subject", "focus", "related", "subjects"]
+__all__ = ["Query", "Subject", "focus", "project_subjects", "related", "subjects"]
 
 
 def related(c: Container, q: Query) -> bool:
@@ -126,3 +126,11 @@ def host_paths(cmd: Optional[ParsedCommand]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m.source if m.type == "bind" else os.path.join(os.getcwd(), m.source)
                                for m in cmd.mounts if m.type == "bind" and m.source.startswith("/")
                                or m.type == "volume" and m.source))
+
+
+def project_subjects(project, state: Optional[DaemonState], q: Optional[Query]) -> list[Subject]:
+    from voldoctor.facts import daemon as daemon_facts
+    from voldoctor.facts import project as project_facts
+
+    base = daemon_facts.produce(state, q or Query()) if state is not None and state.reachable else {}
+    return project_facts.subjects(project, state, base)

@@ -274,7 +274,7 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
         lines.append("")
     elif a.offline or (m.symptom and not a.needs):
         if st is not None and st.reachable and m.symptom:
-            lines.append("No problem found in the daemon's state for this symptom.")
+            lines.append(safe(a.clear_note) or "No problem found in the daemon's state for this symptom.")
         if a.advice:
             lines.append("General advice:")
             lines += [f"  - {safe(x)}" for x in a.advice]

@@ -196,6 +196,7 @@ class Symptom(_Model):
     errors: tuple[ErrorPattern, ...] = ()
     keywords: tuple[str, ...] = ()
     needs: Literal["nothing", "volume", "container", "path"] = "nothing"
+    when_clear: str = ""  # said when the daemon shows nothing for it (instead of "No problem found ...")
     # Pasted commands of these kinds are checked for this symptom when the learner says nothing else.
     commands: tuple[Literal["run", "create", "volume-create", "volume-rm", "volume-inspect", "container-rm"], ...] = ()
     advice: tuple[str, ...] = Field(min_length=1)

@@ -295,6 +295,12 @@ def _path_beside_used(lab):
     _writing(lab, "vdt-api", ("/srv/files/x.txt",), binds=["vdt-apicfg:/etc/api"])
 
 
+def _path_slip_unnamed(lab):
+    # '-v vdt-notesvol2:/app/dta' while the app writes /app/data: the question names no path
+    lab.volume("vdt-notesvol2")
+    _writing(lab, "vdt-notes", ("/app/data/notes.txt",), binds=["vdt-notesvol2:/app/dta"])
+
+
 def _path_slip(lab):
     # a non-root app writes /srv/blog; its volume went to /srv/blgo, so it cannot even make its folder
     lab.volume("vdt-blogvol")
@@ -578,6 +584,11 @@ SCENARIOS = [
     Scenario("path-slip-denied", _path_slip, ("mkdir: can't create directory '/srv/blog': Permission denied",
                                               "--container", "vdt-blog"), "mount-path-slip", ("uid-mismatch",),
              {"path.nearest_destination": "/srv/blgo"}, verify=True, goal=file_at("vdt-blog", "/srv/blog", "post1.md")),
+    # No path named: the folder it wrote to, a slip from its mount, is where the volume goes.
+    Scenario("path-slip-unnamed", _path_slip_unnamed, ("my notes are gone after i recreate the container",
+                                                       "--container", "vdt-notes"), "mount-path-mismatch",
+             ("container-layer-writes",), {"path.wanted": "/app/data"}, verify=True,
+             goal=file_at("vdt-notes", "/app/data", "notes.txt")),
     # The same with a volume another app (another user) writes: it is opened to both, not chowned to one.
     Scenario("path-slip-shared", _path_slip_shared, ("mkdir: can't create directory '/srv/media/': Permission denied",
                                                      "--container", "vdt-thumbs"), "mount-path-slip", ("uid-mismatch",),

@@ -52,7 +52,8 @@ DECLARED = [
     Fact("container.rerun_write_folder", "argv", "the docker run that starts it again with container.write_volume "
          "on container.write_folder", "changes"),
     Fact("path.wanted", "str", "the data path in question (the learner's, else an image VOLUME)"),
-    Fact("path.origin", "str", "where path.wanted came from: query or image"),
+    Fact("path.origin", "str", "where path.wanted came from: query, image, or written (nothing named: a folder it "
+         "wrote to, one slip from a mount's path)"),
     Fact("path.covered_by", "str", "what is mounted over path.wanted: volume, bind, "
          "anonymous, tmpfs (absent when nothing is)"),
     Fact("path.covering_name", "str", "the volume or host path mounted over path.wanted"),
@@ -171,6 +172,10 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
         wanted, origin = data_folder(wanted), "query"
     elif image_vols:
         wanted, origin = image_vols[0], "image"
+    elif c.mounts and d is not None and d.changes:
+        # nothing named: a folder it wrote to, one slip from where a mount went (/app/data beside /app/dta)
+        wanted = next((w for w in written_folders(c) for m in c.mounts if slipped(m.destination, w)), None)
+        origin = "written" if wanted else None
     covering = None
     nearest = None
     if wanted:

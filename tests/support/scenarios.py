@@ -295,6 +295,15 @@ def _path_beside_used(lab):
     _writing(lab, "vdt-api", ("/srv/files/x.txt",), binds=["vdt-apicfg:/etc/api"])
 
 
+def _compose_twin(lab):
+    # Compose made vdt-shop_dbdata (with the data); a plain docker run -v dbdata made an empty twin
+    lab.volume("vdt-shop_dbdata", labels={"com.docker.compose.project": "vdt-shop", "com.docker.compose.volume": "dbdata"})
+    lab.run("vdt-first", command=("sh", "-c", "echo hi > /d/notes.txt"), binds=["vdt-shop_dbdata:/d"])
+    lab.api.remove_container(lab.containers.pop())
+    lab.volume("dbdata")
+    lab.container("vdt-shopdb", binds=["dbdata:/var/lib/shop"])
+
+
 def _path_slip_unnamed(lab):
     # '-v vdt-notesvol2:/app/dta' while the app writes /app/data: the question names no path
     lab.volume("vdt-notesvol2")
@@ -584,6 +593,9 @@ SCENARIOS = [
     Scenario("path-slip-denied", _path_slip, ("mkdir: can't create directory '/srv/blog': Permission denied",
                                               "--container", "vdt-blog"), "mount-path-slip", ("uid-mismatch",),
              {"path.nearest_destination": "/srv/blgo"}, verify=True, goal=file_at("vdt-blog", "/srv/blog", "post1.md")),
+    # The volume Compose made carries the project's prefix: the container's empty twin is found beside it.
+    Scenario("compose-twin", _compose_twin, ("my shop data is gone", "--container", "vdt-shopdb"), "mounted-near-miss",
+             (), {"mount.near_miss": "vdt-shop_dbdata"}, verify=True, goal=file_at("vdt-shopdb", "/var/lib/shop")),
     # No path named: the folder it wrote to, a slip from its mount, is where the volume goes.
     Scenario("path-slip-unnamed", _path_slip_unnamed, ("my notes are gone after i recreate the container",
                                                        "--container", "vdt-notes"), "mount-path-mismatch",

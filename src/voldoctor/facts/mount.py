@@ -38,8 +38,11 @@ DECLARED = [
     Fact("mount.rerun_rw", "argv", "the docker run that starts this container again as it was, this mount read-write"),
     Fact("mount.empty", "bool", "the volume holds nothing (size 0, or an empty folder)", "df"),
     Fact("mount.about", "str", "the volume's size and age, e.g. 'empty, made 3 minutes ago'", "df"),
-    Fact("mount.near_miss", "str", "an existing volume whose name is a slip away from this one's and that holds data", "df"),
+    Fact("mount.near_miss", "str", "an existing volume whose name is a slip away from this one's (or is it with a "
+         "Compose project's prefix) and that holds data", "df"),
     Fact("mount.near_miss_about", "str", "that volume's size, age and who used it", "df"),
+    Fact("mount.near_miss_how", "str", "how the two names differ: by a letter or two, or by a Compose project's prefix",
+         "df", words=True),
     Fact("mount.shared_with", "str", "other containers that mount the same volume, space separated", words=True),
     Fact("mount.near_miss_newer", "bool", "mount.near_miss was made after this volume (this one was there first; no when a date is unknown)", "df"),
     Fact("mount.anon_about", "str", "an anonymous volume's size and age, e.g. '12.0 KB, made 3 minutes ago'", "df"),
@@ -69,7 +72,16 @@ def _near(state: DaemonState, m: Mount) -> Optional[str]:
     for other in near_misses(m.name, [v.name for v in state.volumes]):
         if holds_data(state, other):
             return other
-    return None
+    # the same name with the project prefix Compose gives its volumes (shop_dbdata for dbdata)
+    return next((v.name for v in state.volumes if v.name != m.name and holds_data(state, v.name)
+                 and v.labels.get("com.docker.compose.volume") == m.name), None)
+
+
+def _near_how(state: DaemonState, near: str) -> str:
+    v = state.volume(near)
+    project = v.labels.get("com.docker.compose.project") if v is not None else None
+    return f"only by the prefix Compose gives a project's volumes ({project}_)" if project and \
+        near.startswith(f"{project}_") else "by a letter or two"
 
 
 def produce(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Container] = None) -> dict:
@@ -115,6 +127,7 @@ def produce(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Container] =
         "mount.near_miss": near,
         "mount.file_like": bool(FILE_LIKE.match(last)) if last else False,
         "mount.near_miss_about": volume_about(state, near, users=True) if near else None,
+        "mount.near_miss_how": _near_how(state, near) if near else None,
         "mount.near_miss_newer": _newer(state, near, m.name) if near else None,
         "mount.shared_with": " ".join(n for n in state.volume_users().get(m.name, []) if c is None or n != c.name) or None
         if m.type == "volume" and m.name else None,

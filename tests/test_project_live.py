@@ -211,3 +211,23 @@ def test_check_report_and_conversation_read_the_project(lab, proj, on_daemon, cl
                        capture_output=True, text=True, timeout=60,
                        env={**os.environ, "PYTHONPATH": src, "DOCKER_HOST": on_daemon})
     assert "the compose file never declares" in r.stdout, r.stdout + r.stderr
+
+
+def test_the_dockerfile_fix_goes_where_it_builds(lab, proj, on_daemon, cli_json, monkeypatch):
+    """The RUN that prepares a VOLUME for its USER goes before the USER line (after it, it runs as that user and
+    cannot chown): inserted where the fix says, the image builds and the user writes its volume."""
+    monkeypatch.setenv("DOCKER_BUILDKIT", "0")
+    d = proj({"Dockerfile": "FROM vdt-busybox:latest\nUSER app\nVOLUME /data\n"})
+    out = ask(cli_json, d)[1]
+    line = next(x for x in out["diagnoses"] if x["rule"] == "dockerfile-volume-not-prepared")["fix"][0]
+    at, run = int(line.split("before line ")[1].split(",")[0]), line.split("add: ", 1)[1]
+    assert at == 2  # the USER line, not the VOLUME line
+    lines = (d / "Dockerfile").read_text().splitlines()
+    (d / "Dockerfile").write_text("\n".join(lines[:at - 1] + [run] + lines[at - 1:]) + "\n")
+    tag = f"{lab.tag}-prepared:latest"
+    assert sh(on_daemon, f"docker build -q -t {tag} .", cwd=d, DOCKER_BUILDKIT="0").returncode == 0
+    try:
+        r = sh(on_daemon, f"docker run --rm --network none {tag} touch /data/x")
+        assert r.returncode == 0, r.stderr
+    finally:
+        lab.api.remove_image(tag, force=True)

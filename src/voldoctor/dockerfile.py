@@ -20,6 +20,8 @@ class DockerVolume:
     user: str  # the USER the container runs as (the stage's last USER); '' is root
     prepared: bool  # made or chowned for that user (or opened to all) before the VOLUME line
     writes_after: tuple[str, ...]  # "line N: RUN ..." that write under the path after the VOLUME line
+    insert_before: int = 0  # where a RUN that prepares the path goes: before the first USER above the VOLUME
+    # (a RUN after it runs as that user and may not chown), else before the VOLUME line
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,10 @@ def read_dockerfile(path: str) -> Dockerfile:
             continue
         for path_ in _volume_paths(p, line, arg):
             before, after = stage[:idx], stage[idx + 1:]
+            first_user = next((ln for ln, kk, _ in before if kk == "USER"), line)
             vols.append(DockerVolume(path_, line, user, _prepared(path_, user, before),
                                      tuple(f"line {ln}: RUN {a.strip()[:120]}" for ln, kk, a in after
-                                           if kk == "RUN" and _mentions(a, path_) and WRITES.search(a))))
+                                           if kk == "RUN" and _mentions(a, path_) and WRITES.search(a)), first_user))
     return Dockerfile(str(p), user, tuple(vols))
 
 

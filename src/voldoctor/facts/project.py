@@ -44,6 +44,8 @@ DECLARED = [
     Fact("project.dockerfile", "str", "the Dockerfile"),
     Fact("project.df_path", "str", "a path the Dockerfile declares with VOLUME"),
     Fact("project.df_line", "int", "the VOLUME line's number"),
+    Fact("project.df_insert", "int", "the line a RUN that prepares the path goes before: the first USER above the "
+         "VOLUME (after it the RUN would not run as root), else the VOLUME line"),
     Fact("project.df_user", "str", "the USER the image runs as"),
     Fact("project.df_prepared", "bool", "the VOLUME path is made or chowned for that user before the VOLUME line"),
     Fact("project.df_writes_after", "str", "RUN lines after the VOLUME line that write under its path"),
@@ -174,7 +176,7 @@ def subjects(project, state: Optional[DaemonState], base: dict) -> list[Subject]
         for v in df.volumes:
             f = _base(project, "dockerfile", df.path, pname)
             mounted = any(covers(m.target, v.path) for s in users for m in s.mounts if m.type in ("volume", "bind"))
-            f.update({"project.dockerfile": df.path, "project.df_path": v.path, "project.df_line": v.line,
+            f.update({"project.dockerfile": df.path, "project.df_path": v.path, "project.df_line": v.line, "project.df_insert": v.insert_before,
                       "project.df_user": v.user or None, "project.df_prepared": v.prepared,
                       "project.df_writes_after": "; ".join(v.writes_after) or None, "project.builder": text,
                       "project.df_mounted": mounted, "project.service": users[0].name if users else None})

@@ -320,3 +320,10 @@ def test_a_container_name_in_a_conflict_error_is_not_a_path():
               SYMS)
     assert m.symptom.id == "name-conflict" and "/notes" not in m.entities.paths
     assert match("touch: /notes: Permission denied", SYMS).entities.paths == ("/notes",)
+
+
+def test_a_plain_word_named_as_the_missing_volume_is_its_name():
+    for text in ("volume uploads not found", "my volume uploads is missing", "volume uploads doesnt exist"):
+        assert extract(text, Names()).volumes == ("uploads",), text
+    assert extract("the volume data is not found", Names()).volumes == ()  # 'data' is a word of the sentence
+    assert extract("volume uploads", Names()).volumes == ()

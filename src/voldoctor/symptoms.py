@@ -307,6 +307,11 @@ _STOP = {"not", "is", "does", "doesn", "was", "found", "missing", "in", "the", "
          "mount", "mounts", "mounted", "data", "driver", "plugin", "declared", "already", "exists", "gone", "are", "i"}
 
 
+# "volume uploads not found": a plain word right before these is the volume's name
+_MISSING_AFTER = re.compile(r"['\"`]?\s+(?:is\s+|was\s+)?(?:not\s+found|missing|does\s*n[o']?t\s+exist|not\s+exist"
+                            r"|isn'?t\s+found|can'?t\s+be\s+found|could\s+not\s+be\s+found)", re.I)
+
+
 def _near_volume(word: str, volumes: tuple[str, ...]) -> bool:
     """'mydata' for the volume my-data: a name written a letter or two off, not a plain word."""
     from rapidfuzz.distance import OSA
@@ -339,7 +344,7 @@ def extract(text: str, names: Names) -> Entities:
     for m in _NAMED_VOLUME_RE.finditer(text):
         w = m.group(1)
         if w.lower() not in _STOP and (any(ch in w for ch in "-_.0123456789") or w in names.volumes
-                                       or _near_volume(w, names.volumes)):
+                                       or _near_volume(w, names.volumes) or _MISSING_AFTER.match(text, m.end())):
             vols.append(w)
     tokens = set(TOKEN_RE.findall(text))
     vols += [t for t in tokens if t in names.volumes]

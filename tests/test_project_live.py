@@ -85,6 +85,7 @@ def test_external_missing(lab, proj, on_daemon, cli_json):
     assert got == ["project-external-missing"]
     fix = out["diagnoses"][0]["fix"][0]
     assert fix.endswith(f"docker volume create {ext}")
+    assert f"(Compose then creates {ext})" in out["diagnoses"][0]["fix"][1]  # its name:, not the project's prefix
     assert sh(on_daemon, "docker-compose up -d", cwd=d).returncode != 0  # Compose refuses to start
     lab.volumes.append(ext)
     assert sh(on_daemon, fix.split(": ", 1)[1]).returncode == 0

@@ -4,6 +4,7 @@ when there is one (does the volume exist, who owns it, how large is it)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Optional
 
@@ -25,6 +26,8 @@ DECLARED = [
     Fact("project.declared", "bool", "a named volume the service uses is declared under top-level volumes:"),
     Fact("project.volume", "str", "the volume's real name on the daemon (project prefix, name: or external)"),
     Fact("project.external", "bool", "the volume is declared external: true"),
+    Fact("project.owned_name", "str", "the name Compose would give the volume were it not external (its name:, else "
+         "the project's prefix and the key)"),
     Fact("project.volume_exists", "bool", "that volume exists on the daemon"),
     Fact("project.target", "str", "the path inside the container"),
     Fact("project.host_path", "str", "a bind mount's host folder, made absolute against the project folder"),
@@ -119,6 +122,8 @@ def subjects(project, state: Optional[DaemonState], base: dict) -> list[Subject]
         real = project.volume_name(decl, pname, state=state) if pname else None
         f.update({"project.key": decl.key, "project.volume": real, "project.external": decl.external,
                   "project.declared": True})
+        if decl.external and pname:
+            f["project.owned_name"] = project.volume_name(dataclasses.replace(decl, external=False), pname)
         if live and real:
             f["project.volume_exists"] = state.volume(real) is not None
             if not f["project.volume_exists"] and not decl.external and not decl.name:

@@ -245,3 +245,13 @@ def test_repl_report_masks_the_conversation_in_json_and_markdown(tmp_path):
         for secret in ("hunter2", "A1b2C3d4E5f6", "pw123", "labelsecret9"):
             assert secret not in text, (name, secret)
         assert "DB_PASS=***" in text and "postgres://bob:***@db/x" in text
+
+
+def test_small_volumes_are_not_shown_as_empty():
+    from voldoctor import report
+
+    rep = {"machine": "m", "voldoctor": "x", "created": "now", "findings": [], "state": {
+        "reachable": True, "volumes": [{"name": "tiny", "mountpoint": "/v1"}, {"name": "none", "mountpoint": "/v2"}],
+        "volume_sizes": {"tiny": 12, "none": 0}, "containers": []}}
+    text = report.markdown(rep)
+    assert "| tiny |  | 12 B |" in text and "| none |  | 0 B (empty) |" in text

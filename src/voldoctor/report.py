@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from voldoctor import __version__, engine
+from voldoctor.facts.common import _size
 from voldoctor.redact import redact_state, redact_text, walk
 from voldoctor.render import diagnosis_json, md_cell, safe
 from voldoctor.rules import RuleSet
@@ -117,7 +118,7 @@ def markdown(rep: dict) -> str:
         ps = stats.get(v.get("mountpoint", ""))
         own = f"{ps['uid']}:{ps['gid']} {ps['mode']:o}" if ps else "?"
         size = sizes.get(v["name"])
-        shown = f"{size / 1024:.1f} KB" if isinstance(size, int) and size >= 0 else "?"
+        shown = _size(size, zero="0 B (empty)") if isinstance(size, int) and size >= 0 else "?"
         out.append(f"| {_cell(v['name'])} | {_cell(v.get('driver', ''))} | {shown} | {_cell(v.get('mountpoint', ''))} "
                    f"| {own} |")
     out += ["", "## Containers", "", "| name | image | state | user | mounts |", "|---|---|---|---|---|"]

@@ -188,3 +188,22 @@ def test_demo_list_and_unknown(cli):
     assert code == 0 and all(d.name in out for d in DEMOS)
     code, out, err = cli("demo", "volume-not-fund")
     assert code == 2 and "did you mean 'volume-not-found'" in err
+
+
+def test_the_state_before_a_run_leaves_out_volumes_made_after_it():
+    """A run on course_db, then course-db made by hand: when the run was made, only course_db (made by it)
+    could exist, so the lab never says 'your data is in course-db'."""
+    from datetime import datetime, timezone
+
+    from voldoctor.lab.causes import before_run
+    from voldoctor.state import Container, Mount, Volume
+
+    def at(t):
+        return datetime.fromtimestamp(t, timezone.utc).isoformat().replace("+00:00", "Z")
+
+    c = Container(id="c" * 64, name="db", image="x", created=1000, state="running",
+                  mounts=(Mount(type="volume", name="course_db", destination="/var/lib/db"),))
+    old = Volume(name="old-one", created_at=at(500))
+    st = snapshot("healthy-persist").model_copy(update={"containers": (c,), "volumes": (
+        Volume(name="course_db", created_at=at(1000)), Volume(name="course-db", created_at=at(1300)), old)})
+    assert [v.name for v in before_run(st, c).volumes] == ["old-one"]

@@ -44,8 +44,8 @@ def run_command(c: Container) -> str:
 
 
 def before_run(state: DaemonState, c: Container) -> DaemonState:
-    """The state as it was before this container was run: without it, and
-    without the volumes its run made (used by it alone, made with it)."""
+    """The state as it was before this container was run: without it, without
+    the volumes its run made (used by it alone, made with it) and without those made after it."""
     users = state.volume_users()
     made = set()
     for m in c.mounts:
@@ -53,6 +53,8 @@ def before_run(state: DaemonState, c: Container) -> DaemonState:
         t = _created(v.created_at) if v is not None else None
         if v is not None and users.get(v.name) == [c.name] and (t is None or t >= c.created - 2):
             made.add(v.name)
+    # volumes made after it did not exist when its command ran (course-db made after a run on course_db)
+    made |= {v.name for v in state.volumes if (t := _created(v.created_at)) is not None and t > c.created + 2}
     return state.model_copy(update={"containers": tuple(x for x in state.containers if x.id != c.id),
                                     "volumes": tuple(v for v in state.volumes if v.name not in made)})
 

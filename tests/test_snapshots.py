@@ -278,3 +278,16 @@ def test_data_gone_with_nothing_left_on_the_daemon_is_not_called_no_problem():
     text = render.answer_text(a)
     assert "nothing that still explains it" in text and "No problem found" not in text
     assert "No problem found" in render.answer_text(_unsure("healthy-persist", "port is already allocated"))
+
+
+def test_a_compose_container_is_told_to_change_its_compose_file():
+    """A rebuilt docker run line for a container Compose made would take the name Compose needs."""
+    data = json.loads(next(p for p in SNAPSHOTS if p.stem == "near-miss-after").read_text())
+    saved = st.loads(json.dumps(data["state"]))
+    labels = {"com.docker.compose.project": "shop", "com.docker.compose.service": "web"}
+    composed = saved.model_copy(update={"containers": tuple(
+        c.model_copy(update={"labels": labels}) if c.name == "vdt-web2" else c for c in saved.containers)})
+    d = engine.answer("my data is gone", rules.load(), lambda pick: composed, container="vdt-web2").diagnoses[0]
+    assert "service web of the Compose project shop" in d.message and "docker compose up -d" in d.message
+    plain = engine.answer("my data is gone", rules.load(), lambda pick: saved, container="vdt-web2").diagnoses[0]
+    assert "Compose" not in plain.message

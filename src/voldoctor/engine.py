@@ -81,10 +81,15 @@ def diagnose_subject(rule: Rule, subject: probes.Subject) -> Optional[Diagnosis]
     if not rule.fires(f):
         return None
     evidence = {k: shellquote.shown(f[k]) for k in rule.facts_used if f.get(k) is not None}
+    fix, message = tuple(fill_command(x, f) for x in rule.fix_for(f)), fill(rule.message, f)
+    if f.get("container.compose") and any(f"docker run -d --name {f['container.name']} " in x for x in fix):
+        message += (f" {f['container.name']} is the {f['container.compose']}: make the change below in its compose "
+                    "file and run 'docker compose up -d' there instead of the docker run line, which would take the "
+                    "name Compose needs.")
     return Diagnosis(
         rule=rule.id, severity=rule.severity, title=rule.title,
-        message=fill(rule.message, f), why=fill(rule.why, f) if rule.why else "",
-        evidence=evidence, fix=tuple(fill_command(x, f) for x in rule.fix_for(f)), source=rule.source,
+        message=message, why=fill(rule.why, f) if rule.why else "",
+        evidence=evidence, fix=fix, source=rule.source,
         subject=subject.label,
     )
 

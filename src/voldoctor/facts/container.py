@@ -51,6 +51,8 @@ DECLARED = [
          "name and the folder's)", "changes"),
     Fact("container.rerun_write_folder", "argv", "the docker run that starts it again with container.write_volume "
          "on container.write_folder", "changes"),
+    Fact("container.compose", "str", "the Compose service and project that made it ('service web of the project "
+         "shop'), when it carries Compose's labels"),
     Fact("path.wanted", "str", "the data path in question (the learner's, else an image VOLUME)"),
     Fact("path.origin", "str", "where path.wanted came from: query, image, or written (nothing named: a folder it "
          "wrote to, one slip from a mount's path)"),
@@ -267,6 +269,9 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
         "container.rerun_write_folder": run_argv(c, [mount_arg(m) for m in c.mounts] + [["-v", f"{write_volume}:{folder}"]])
         if folder else None,
         "container.name": c.name,
+        "container.compose": (f"service {c.labels['com.docker.compose.service']} of the Compose project "
+                              f"{c.labels['com.docker.compose.project']}")
+        if {"com.docker.compose.service", "com.docker.compose.project"} <= set(c.labels) else None,
         "container.id": c.short_id,
         "container.image": c.image,
         "container.state": c.state,

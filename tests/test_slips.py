@@ -68,3 +68,9 @@ def test_a_relative_host_path_is_fine_for_a_newer_engine():
     assert spec_facts.produce(st, m)["spec.problem"]  # this engine speaks API 1.41
     newer = st.model_copy(update={"info": st.info.model_copy(update={"api_version": "1.45"})})
     assert spec_facts.produce(newer, m)["spec.problem"] is None
+
+
+def test_a_volume_name_with_a_space_is_a_name_to_mend_not_a_folder():
+    m = commandline.parse('docker run -v "my notes:/app/data:ro" app').mounts[0]
+    assert m.corrected == "my-notes:/app/data:ro" and "not a valid volume name" in m.problem
+    assert "$(pwd)" in str(commandline.parse("docker run -v data/in:/app app").mounts[0].corrected)  # a path, here

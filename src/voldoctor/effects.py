@@ -23,7 +23,9 @@ def command_effects(cmd: Optional[ParsedCommand], state: Optional[DaemonState]) 
     out = []
     if cmd.kind in ("run", "create"):
         for m in cmd.mounts:
-            if m.type == "volume":
+            if m.problem:
+                out.append(f"{m.flag} {m.raw}: Docker refuses it ({m.problem})")
+            elif m.type == "volume":
                 if seen and state.volume(m.source) is None:
                     out.append(f"{m.flag} {m.raw}: creates a new, empty volume {m.source} and mounts it at {m.target}")
                 else:

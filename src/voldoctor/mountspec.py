@@ -75,9 +75,13 @@ def volume_spec(spec: str) -> MountSpec:
                    "use an absolute path")
         rest = f"{target}" + (f":{mode}" if mode else "")
         corrected = Under(f"{_below(src)}:{rest}", "$(pwd)") if src.startswith(".") else Under(f"{src[2:]}:{rest}", "$HOME")
-    elif kind == "volume" and not VOLUME_NAME.fullmatch(src):
+    elif kind == "volume" and not VOLUME_NAME.fullmatch(src) and ("/" in src or src.startswith(".")):
         problem = "not a valid volume name (letters, digits, '_', '.', '-'); a host folder needs an absolute path"
         corrected = Under(f"{src}:{target}" + (f":{mode}" if mode else ""), "$(pwd)")
+    elif kind == "volume" and not VOLUME_NAME.fullmatch(src):  # 'my notes': a name with a space, not a folder
+        problem = "not a valid volume name: only letters, digits, '_', '.' and '-', starting with a letter or digit"
+        named = re.sub(r"[^A-Za-z0-9_.-]+", "-", src).strip("-_.") or "my-data"
+        corrected = f"{named}:{target}" + (f":{mode}" if mode else "")
     return MountSpec(raw, kind, src, target, ro, "-v", problem, corrected)
 
 

@@ -291,3 +291,19 @@ def test_a_compose_container_is_told_to_change_its_compose_file():
     assert "service web of the Compose project shop" in d.message and "docker compose up -d" in d.message
     plain = engine.answer("my data is gone", rules.load(), lambda pick: saved, container="vdt-web2").diagnoses[0]
     assert "Compose" not in plain.message
+
+
+def test_another_apps_live_volume_is_not_offered_as_the_lost_data():
+    """pgdata, which a running database uses, is a slip from appdata by name only: never mounted into the app."""
+    from voldoctor.facts.mount import _near
+    from voldoctor.state import Container, Mount
+
+    data = json.loads(next(p for p in SNAPSHOTS if p.stem == "near-miss-after").read_text())
+    saved = st.loads(json.dumps(data["state"]))
+    m = next(x for c in saved.containers if c.name == "vdt-web2" for x in c.mounts)
+    assert _near(saved, m, "vdt-busybox:latest") == "my-data"
+    db = Container(id="d" * 64, name="pg", image="postgres:16", state="running",
+                   mounts=(Mount(type="volume", name="my-data", destination="/var/lib/postgresql/data"),))
+    busy = saved.model_copy(update={"containers": saved.containers + (db,)})
+    assert _near(busy, m, "vdt-busybox:latest") is None
+    assert _near(busy, m, "postgres:16") == "my-data"  # the same app's own volume stays a candidate

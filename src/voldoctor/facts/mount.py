@@ -65,12 +65,15 @@ FILE_LIKE = re.compile(r"^(?:[^.]+(?:\.[A-Za-z][A-Za-z0-9]{0,7})+|\.(?!(?:ssh|co
                        r"docker|vscode|kube|aws|cargo|rustup|yarn|pnpm-store)$)[A-Za-z0-9_-]+)$")
 
 
-def _near(state: DaemonState, m: Mount) -> Optional[str]:
+def _near(state: DaemonState, m: Mount, image: str = "") -> Optional[str]:
     """A volume with data whose name is a slip of this empty one's."""
     if m.type != "volume" or m.anonymous or holds_data(state, m.name) is not False:
         return None
+    # a volume another app (another image) is running on holds that app's live data, not this one's
+    others = {x.name for x in state.containers if x.state == "running" and x.image != image}
+    live = {n for n, users in state.volume_users().items() if others & set(users)}
     for other in near_misses(m.name, [v.name for v in state.volumes]):
-        if holds_data(state, other):
+        if holds_data(state, other) and other not in live:
             return other
     # the same name with the project prefix Compose gives its volumes (shop_dbdata for dbdata)
     return next((v.name for v in state.volumes if v.name != m.name and holds_data(state, v.name)
@@ -102,7 +105,7 @@ def produce(state: DaemonState, m: Mount, cfacts: dict, c: Optional[Container] =
     if m.type == "volume" and st is not None and created:
         # Data older than the container: it was initialised by an earlier one.
         predates = st.oldest is not None and st.oldest < created - 2
-    near = _near(state, m) if c is not None else None
+    near = _near(state, m, c.image) if c is not None else None
     empty = holds_data(state, m.name) is False if m.type == "volume" and m.name else None
 
     def rerun(new: list[str]) -> Optional[list[str]]:

@@ -207,3 +207,12 @@ def test_the_state_before_a_run_leaves_out_volumes_made_after_it():
     st = snapshot("healthy-persist").model_copy(update={"containers": (c,), "volumes": (
         Volume(name="course_db", created_at=at(1000)), Volume(name="course-db", created_at=at(1300)), old)})
     assert [v.name for v in before_run(st, c).volumes] == ["old-one"]
+
+
+def test_lab_options_before_hint_are_kept():
+    from voldoctor.cli import build_parser
+
+    p = build_parser()
+    assert p.parse_args(["lab", "--image", "x:1", "--pack", "p.toml", "hint"]).image == "x:1"
+    assert p.parse_args(["lab", "--pack", "p.toml", "hint"]).pack == "p.toml"
+    assert p.parse_args(["lab", "hint", "--image", "y:2"]).image == "y:2"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import sys
 
 from voldoctor.app import UsageError, load_rules, state_source
@@ -24,6 +26,11 @@ def add_parsers(sub, common) -> None:
     common(h)
     pack_options(h)
     h.add_argument("--reset", action="store_true", help="start this step's hints over")
+    # 'lab --image X hint' and 'lab hint --image X' alike: an option left out after 'hint' keeps its value from before
+    shared = {a.dest for a in lab._actions}
+    for a in h._actions:
+        if a.dest in shared and a.option_strings and a.dest != "help":
+            a.default = argparse.SUPPRESS
     li = lsub.add_parser("lint", help="check a lab pack (exit 2 when invalid)")
     common(li)
     li.add_argument("file", metavar="FILE")

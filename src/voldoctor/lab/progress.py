@@ -127,7 +127,7 @@ def container_misses(ce: ContainerExpect, c: Container, pack: Pack, state: Daemo
         if not mounts(c, spec):
             name, path = split_mount(spec)
             at = [m for m in c.mounts if m.destination.rstrip("/") == path.rstrip("/")]
-            out.append(("config", f"mounts {at[0].name or at[0].source} at {path}, not {name}" if at else
+            out.append(("config", f"the lab wants {name} at {path}" if at else
                         f"nothing is mounted at {path}"))
     if ce.running is not None and (c.state == "running") != ce.running:
         out.append(("state", f"is {c.state or 'not running'}" if ce.running else "is still running"))

@@ -232,3 +232,16 @@ def test_the_dockerfile_fix_goes_where_it_builds(lab, proj, on_daemon, cli_json,
         assert r.returncode == 0, r.stderr
     finally:
         lab.api.remove_image(tag, force=True)
+
+
+def test_a_missing_bind_folder_made_as_printed_lets_the_service_user_write(lab, proj, on_daemon, cli_json):
+    """Both lines as printed, here by root (not the service's uid 1000): the service writes its folder after up."""
+    d = proj({"compose.yaml": f"services:\n  web:\n{SVC}    user: \"1000\"\n    volumes:\n      - ./web data:/app/data\n"})
+    out = ask(cli_json, d)[1]
+    fix = next(x for x in out["diagnoses"] if x["rule"] == "project-bind-missing")["fix"]
+    for line in fix[:2]:
+        assert sh(on_daemon, line.split(": ", 1)[1], cwd=d).returncode == 0, line
+    assert sh(on_daemon, "docker-compose up -d", cwd=d).returncode == 0
+    r = sh(on_daemon, "docker-compose exec -T web touch /app/data/x", cwd=d)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (d / "web data").stat().st_uid == 0  # made by root here, and writable for the service all the same

@@ -247,3 +247,11 @@ def test_near_miss_volume_is_reported_live(on_daemon, cli_json, profile, lab):
     assert code == 0 and r["status"] == "warn", r
     assert "my_data is a near miss of the lab's my-data" in r["message"]
     assert any("docker volume inspect my-data my_data" in f for f in r["fix"])
+
+
+def test_the_summary_does_not_call_a_machine_with_warnings_simply_ready():
+    from voldoctor.render import check_summary_line
+
+    base = {"pass": 12, "fail": 0, "skip": 0, "exit_code": 0}
+    assert check_summary_line({**base, "warn": 0}, 1.0).endswith("; ready for the lab.")
+    assert "once the warnings above are dealt with or accepted" in check_summary_line({**base, "warn": 1}, 1.0)

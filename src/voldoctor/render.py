@@ -374,7 +374,8 @@ def check_line(c, r, unicode: bool, color: bool) -> str:
 def check_summary_line(s: dict, seconds: float) -> str:
     parts = [f"{s['pass']} passed", plural(s["warn"], "warning"), f"{s['fail']} failed", f"{s['skip']} skipped"]
     if s["exit_code"] == 0:
-        verdict = "ready for the lab"
+        verdict = "ready for the lab once the warnings above are dealt with or accepted" if s["warn"] else \
+            "ready for the lab"
     elif s["fail"] == 0:  # only warnings, and --strict counts them
         verdict = ("not ready yet: with --strict a warning counts as a failure; fix the warnings above, "
                    "or accept them and run without --strict")

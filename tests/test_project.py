@@ -306,3 +306,10 @@ def test_a_run_line_told_after_the_fact_is_not_called_a_plan():
                                         ("$ docker rm web and then my data was gone", ("web",))])
 def test_a_real_rm_still_reads_its_containers(text, names):
     assert deletes.parse(text).names == names
+
+
+def test_a_finding_in_the_project_files_beside_an_open_question_says_where_it_is(tmp_path, cli):
+    write(tmp_path, {"Dockerfile": "FROM app\nUSER app\nVOLUME /app/uploads\n"})
+    code, out, _err = cli("diagnose", "--offline", "--project", str(tmp_path), "will the uploads folder be writable?")
+    assert "[dockerfile-volume-not-prepared]" in out and "In the project's files I found this" in out
+    assert "On the daemon" not in out

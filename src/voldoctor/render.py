@@ -184,6 +184,13 @@ CLEAR_ON_DAEMON = ("On the daemon I found nothing wrong that fits any of these. 
 
 
 FOUND_BESIDE = "On the daemon I found this, which may be what you mean:"
+FOUND_IN_FILES = "In the project's files I found this, which may be what you mean:"
+
+
+def found_beside(a: Answer) -> str:
+    """Where the findings shown beside an open question come from: the daemon, or only the project's files."""
+    daemon = a.state is not None and a.state.reachable and not a.offline
+    return FOUND_BESIDE if daemon else FOUND_IN_FILES
 
 
 def answer_text(a: Answer, unicode: bool = True) -> str:
@@ -237,7 +244,7 @@ def answer_text(a: Answer, unicode: bool = True) -> str:
             lines.append(f"Ask again in other words, or pick one by its id: voldoctor diagnose --symptom "
                          f"{m.candidates[0].id} ...")
             if any(d.severity != "info" for d in a.diagnoses):
-                lines.append(FOUND_BESIDE)
+                lines.append(found_beside(a))
         else:
             lines.append("I could not match that to a volume problem I know. Try the error message as Docker printed it.")
     ents = a.entities

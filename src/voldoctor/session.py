@@ -19,7 +19,7 @@ from voldoctor.lab import talk as lab_talk  # registers /lab and /hint
 from voldoctor.engine import Answer
 from voldoctor.plan import ReadPlan
 from voldoctor.conversation import COMMANDS, FOLLOW_UP_CUTOFF, FOLLOW_UPS, Focus, Line, Pending, Reply
-from voldoctor.render import CLEAR_ON_DAEMON, FOUND_BESIDE, NOT_VOLUMES, safe
+from voldoctor.render import CLEAR_ON_DAEMON, NOT_VOLUMES, found_beside, safe
 from voldoctor.rules import RuleSet
 from voldoctor.state import DaemonState
 from voldoctor.symptoms import Match
@@ -224,7 +224,7 @@ class Session:
             found = [d for d in looked.diagnoses if d.severity != "info"] if looked is not None else []
             r = Reply()
             if found:  # what the daemon shows comes first; the question stays open below it
-                r.add("I am not sure which problem you mean. " + FOUND_BESIDE, "title")
+                r.add("I am not sure which problem you mean. " + found_beside(looked), "title")
                 for d in found:
                     chat.show_diagnosis(r, d, self.unicode)
             r.add("If it is something else, is it one of these?" if found else

@@ -187,10 +187,8 @@ FOUND_BESIDE = "On the daemon I found this, which may be what you mean:"
 FOUND_IN_FILES = "In the project's files I found this, which may be what you mean:"
 
 
-def found_beside(a: Answer) -> str:
-    """Where the findings shown beside an open question come from: the daemon, or only the project's files."""
-    daemon = a.state is not None and a.state.reachable and not a.offline
-    return FOUND_BESIDE if daemon else FOUND_IN_FILES
+def found_beside(a: Answer) -> str:  # where findings beside an open question come from: the daemon, or the files
+    return FOUND_BESIDE if a.state is not None and a.state.reachable and not a.offline else FOUND_IN_FILES
 
 
 def answer_text(a: Answer, unicode: bool = True) -> str:
@@ -381,8 +379,7 @@ def check_line(c, r, unicode: bool, color: bool) -> str:
 def check_summary_line(s: dict, seconds: float) -> str:
     parts = [f"{s['pass']} passed", plural(s["warn"], "warning"), f"{s['fail']} failed", f"{s['skip']} skipped"]
     if s["exit_code"] == 0:
-        verdict = "ready for the lab once the warnings above are dealt with or accepted" if s["warn"] else \
-            "ready for the lab"
+        verdict = "ready for the lab" + (" once the warnings above are dealt with or accepted" if s["warn"] else "")
     elif s["fail"] == 0:  # only warnings, and --strict counts them
         verdict = ("not ready yet: with --strict a warning counts as a failure; fix the warnings above, "
                    "or accept them and run without --strict")

@@ -391,3 +391,10 @@ def test_help_and_thanks_typed_as_words():
         assert "Commands:" in s.handle(text).text, text
     assert "Glad to help" in s.handle("thanks, that worked!").text
     assert "Commands:" not in s.handle("help, my volume is not found").text  # a question after the word
+
+
+def test_a_number_with_no_question_open_says_so():
+    s, _ = talk(snapshot("path-mismatch"))
+    assert "no numbered question open" in s.handle("1").text
+    assert "Did you mean" in s.handle("volume problem").text  # a numbered question is open: the number answers it
+    assert "no numbered question open" not in s.handle("1").text

@@ -90,6 +90,9 @@ def small_talk(text: str) -> Optional[str]:
     if _HELLO.match(text):
         return ("Hello. Tell me what went wrong with your volumes: a symptom in your own words, an error "
                 "message as Docker printed it, or the docker run line you used.")
+    if re.fullmatch(r"\s*\d{1,2}[.)]?\s*", text):  # a choice, with no numbered question open
+        return ("There is no numbered question open just now: tell me what went wrong, or ask \"what else?\" "
+                "for the other findings.")
     if _THANKS.match(text) or _THANKS_AFTER.match(text):
         return "Glad to help. Ask again whenever something else goes wrong; /quit ends the conversation."
     return None

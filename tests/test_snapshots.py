@@ -307,3 +307,17 @@ def test_another_apps_live_volume_is_not_offered_as_the_lost_data():
     busy = saved.model_copy(update={"containers": saved.containers + (db,)})
     assert _near(busy, m, "vdt-busybox:latest") is None
     assert _near(busy, m, "postgres:16") == "my-data"  # the same app's own volume stays a candidate
+
+
+def test_a_taken_name_comes_before_a_corrected_run_that_needs_it():
+    a = _unsure("name-conflict-command", "docker run -d --name vdt-web -v my-data/app/data vdt-busybox:latest")
+    got = [d.rule for d in a.diagnoses]
+    assert got[0] == "name-conflict" and "command-slip" in got, got
+
+
+def test_a_run_told_as_done_is_answered_by_its_container_not_rewritten():
+    """'i ran docker run --name X ...': a corrected 'docker run --name X' would fail on the name it made."""
+    a = _unsure("near-miss-after-ran",
+                "i ran docker run -d --name vdt-web2 -v my_data:/app/data vdt-busybox:latest and my data is gone")
+    assert [d.rule for d in a.diagnoses][0] == "mounted-near-miss"
+    assert not any(d.rule in ("run-volume-typo", "name-conflict") for d in a.diagnoses)

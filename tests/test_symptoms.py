@@ -327,3 +327,9 @@ def test_a_plain_word_named_as_the_missing_volume_is_its_name():
         assert extract(text, Names()).volumes == ("uploads",), text
     assert extract("the volume data is not found", Names()).volumes == ()  # 'data' is a word of the sentence
     assert extract("volume uploads", Names()).volumes == ()
+
+
+def test_a_folder_in_a_path_is_not_a_container_of_that_name():
+    n = Names(containers=("app", "shop"))
+    assert extract("sh: can't create /app/data/f: Permission denied", n).containers == ()
+    assert extract("my container app cannot write /app/data", n).containers == ("app",)

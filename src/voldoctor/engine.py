@@ -102,7 +102,8 @@ def evaluate(rules: list[Rule], subs: dict[str, list[probes.Subject]]) -> list[D
             if d is not None:
                 out.append(d)
     first = {r.id for r in rules if r.blocks}  # what stops docker comes first: the other fixes run after it
-    out.sort(key=lambda d: (SEVERITY_ORDER[d.severity], d.rule not in first))  # stable: else rule order
+    rank = {r.id: r.order for r in rules}
+    out.sort(key=lambda d: (SEVERITY_ORDER[d.severity], d.rule not in first, rank[d.rule]))  # stable: else rule order
     return out
 
 

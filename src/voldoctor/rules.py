@@ -111,6 +111,7 @@ class Rule(_Model):
     supersedes: tuple[str, ...] = ()  # rules this one replaces when both fire on the same thing
     reported_only: bool = False  # only when the learner reported the symptom, not for a pasted command alone
     blocks: bool = False  # docker refuses the command until this is fixed: listed first within its severity
+    order: int = 0  # among the rules that block, lower first (a name that has to be freed before a corrected run)
     examples: tuple[Example, ...]
 
     @model_validator(mode="after")

@@ -352,7 +352,8 @@ def extract(text: str, names: Names) -> Entities:
     for p in PATH_RE.findall(text):
         if not p.startswith(("/var/run/docker", "/run/docker")) and len(p) > 1 and p not in names_in_errors:
             paths.append(p.rstrip(".,;:"))
-    conts = [t for t in tokens if t in names.containers]
+    words = set(TOKEN_RE.findall(PATH_RE.sub(" ", text)))  # '/app/data/f' names a folder, not the container app
+    conts = [t for t in words if t in names.containers]
     if names.container_ids:
         conts += [t for t in tokens if len(t) >= 6 and re.fullmatch(r"[0-9a-f]+", t)
                   and any(i.startswith(t) for i in names.container_ids)]

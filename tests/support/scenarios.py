@@ -295,6 +295,14 @@ def _path_beside_used(lab):
     _writing(lab, "vdt-api", ("/srv/files/x.txt",), binds=["vdt-apicfg:/etc/api"])
 
 
+def _again_without(lab):
+    # the learner's notes are in vdt-notes-keep; the container was made again without -v
+    lab.volume("vdt-notes-keep")
+    lab.run("vdt-first", command=("sh", "-c", "echo hi > /app/data/notes.txt"), binds=["vdt-notes-keep:/app/data"])
+    lab.api.remove_container(lab.containers.pop())
+    lab.container("vdt-again")
+
+
 def _compose_twin(lab):
     # Compose made vdt-shop_dbdata (with the data); a plain docker run -v dbdata made an empty twin
     lab.volume("vdt-shop_dbdata", labels={"com.docker.compose.project": "vdt-shop", "com.docker.compose.volume": "dbdata"})
@@ -593,6 +601,10 @@ SCENARIOS = [
     Scenario("path-slip-denied", _path_slip, ("mkdir: can't create directory '/srv/blog': Permission denied",
                                               "--container", "vdt-blog"), "mount-path-slip", ("uid-mismatch",),
              {"path.nearest_destination": "/srv/blgo"}, verify=True, goal=file_at("vdt-blog", "/srv/blog", "post1.md")),
+    # Made again without its volume: the one volume with files that nothing uses goes back on the data path.
+    Scenario("again-without-volume", _again_without, ("data in /app/data is gone after i recreated the container",
+                                                      "--container", "vdt-again"), "container-without-volume", (),
+             {"path.left_volume": "vdt-notes-keep"}, verify=True, goal=file_at("vdt-again", "/app/data")),
     # The volume Compose made carries the project's prefix: the container's empty twin is found beside it.
     Scenario("compose-twin", _compose_twin, ("my shop data is gone", "--container", "vdt-shopdb"), "mounted-near-miss",
              (), {"mount.near_miss": "vdt-shop_dbdata"}, verify=True, goal=file_at("vdt-shopdb", "/var/lib/shop")),

@@ -72,6 +72,11 @@ DECLARED = [
     Fact("path.rescue_from", "str", "an older anonymous volume, used by no container and holding data: where "
          "the data at path.wanted most likely is now", "df"),
     Fact("path.rescue_about", "str", "its short id, size and age", "df"),
+    Fact("path.left_volume", "str", "the one named volume that no container uses and that holds files (where the "
+         "data of a container made again without its volume most likely is); absent when none or several", "df"),
+    Fact("path.left_about", "str", "that volume's size and age", "df"),
+    Fact("path.rerun_left", "argv", "the docker run that starts this container again with path.left_volume on "
+         "path.wanted", "df"),
     Fact("path.named_volume", "str", "a volume name to give path.wanted (the container's name + '-data')"),
     Fact("path.rerun_moved", "argv", "the docker run that starts this container again with what is mounted at "
          "path.nearest_destination mounted at path.wanted instead"),
@@ -168,9 +173,10 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
     uid, gid = resolve_user(d.user, d.passwd) if d else (None, None)
     image_vols = d.image_volumes if d else ()
     wanted, origin = None, None
-    if q.paths:
+    inside = [p for p in q.paths if p.startswith("/")]  # a path in a container is absolute ('my-data/app/data' is not)
+    if inside:
         # Prefer the path one of this container's mounts covers, else the first; a file stands for its folder.
-        wanted = next((p for p in q.paths if any(covers(m.destination, p) for m in c.mounts)), q.paths[0])
+        wanted = next((p for p in inside if any(covers(m.destination, p) for m in c.mounts)), inside[0])
         wanted, origin = data_folder(wanted), "query"
     elif image_vols:
         wanted, origin = image_vols[0], "image"
@@ -195,6 +201,12 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
     rescue = None
     if state is not None and covering is not None and covering.anonymous:
         rescue = next(iter(rescue_candidates(state, c)), None)
+    left = None
+    if state is not None and state.volume_sizes is not None and wanted and not c.mounts:
+        used = state.volume_users()
+        held = [v.name for v in state.volumes if v.name not in used and not (len(v.name) == 64 and v.name.isalnum())
+                and holds_data(state, v.name)]
+        left = held[0] if len(held) == 1 else None
     named = f"{c.name}-data"
     if state is not None and state.volume(named) is not None and not (nearest and nearest.name == named):
         named = next(f"{named}-{i}" for i in range(2, 100) if state.volume(f"{named}-{i}") is None)
@@ -250,6 +262,9 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
         "path.rescue_from": rescue,
         "path.rescue_about": f"{rescue[:12]}, " + volume_about(state, rescue) if rescue else None,
         "path.named_volume": named if wanted else None,
+        "path.left_volume": left,
+        "path.left_about": volume_about(state, left) if left else None,
+        "path.rerun_left": run_argv(c, [["-v", f"{left}:{wanted}"]]) if left else None,
         "path.rerun_named": rerun,
         "container.workdir": (d.workdir or None) if d else None,
         "container.auto_remove": d.auto_remove if d else None,

@@ -216,3 +216,21 @@ def test_lab_options_before_hint_are_kept():
     assert p.parse_args(["lab", "--image", "x:1", "--pack", "p.toml", "hint"]).image == "x:1"
     assert p.parse_args(["lab", "--pack", "p.toml", "hint"]).pack == "p.toml"
     assert p.parse_args(["lab", "hint", "--image", "y:2"]).image == "y:2"
+
+
+def test_a_compose_container_of_the_same_image_is_not_taken_for_the_lab_app():
+    from voldoctor.lab.pack import default_path
+    from voldoctor.lab import loader, progress
+
+    st = snapshot("healthy-persist")
+    lab_c = st.container("vdt-lab")
+    other = lab_c.model_copy(update={"id": "e" * 64, "name": "shop_db_1", "mounts": (),
+                                     "labels": {"com.docker.compose.project": "shop"}})
+    only_compose = st.model_copy(update={"containers": (other,)})
+    pack = loader.load(default_path(), image=lab_c.image)
+    step = next(s for s in pack.steps if s.expect and any(e.container for e in s.expect))
+    ce = next(e.container for e in step.expect if e.container)
+    seen = progress.check_container(ce, False, pack, only_compose, progress.Looks())
+    assert seen.attempt is None and not seen.ok  # nothing of the lab yet, rather than the project's database
+    mine = st.model_copy(update={"containers": (lab_c.model_copy(update={"mounts": ()}),)})
+    assert progress.check_container(ce, False, pack, mine, progress.Looks()).attempt is not None

@@ -156,7 +156,9 @@ def container_misses(ce: ContainerExpect, c: Container, pack: Pack, state: Daemo
 def check_container(ce: ContainerExpect, absent: bool, pack: Pack, state: DaemonState, looks: Looks) -> Seen:
     image = pack.fill(ce.image)
     spec = pack.fill(ce.mount) if ce.mount else None
-    cands = [c for c in state.containers if runs(c, image, state) or (spec and mounts(c, spec))]
+    # a container Compose made belongs to a project, not to this lab (unless it mounts the lab's volume)
+    cands = [c for c in state.containers if (spec and mounts(c, spec))
+             or (runs(c, image, state) and "com.docker.compose.project" not in c.labels)]
     cands.sort(key=lambda c: (c.state != "running", -c.created))
     what = f"container of {image}" + (f" mounting {spec}" if spec else "")
     if absent:

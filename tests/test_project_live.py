@@ -108,6 +108,12 @@ def test_renamed_project(lab, proj, on_daemon, cli_json):
     r = sh(on_daemon, f"docker-compose -p oldname-{lab.tag[4:]} run --rm -T web ls /data", cwd=new)
     assert r.returncode == 0 and "f" in r.stdout.split()
     sh(on_daemon, f"docker-compose -p oldname-{lab.tag[4:]} down", cwd=new)
+    # after 'up' under the new name (when the learner notices), the new volume is there and empty: still found
+    assert sh(on_daemon, "docker-compose up -d", cwd=new).returncode == 0
+    code, out, got = ask(cli_json, new)
+    assert got == ["project-renamed"] and "is there but empty" in out["diagnoses"][0]["message"]
+    sh(on_daemon, "docker-compose down", cwd=new)
+    lab.volumes.append(f"newname-{lab.tag[4:]}_data")
     # way out 1: name: in the file
     (new / "compose.yaml").write_text(files["compose.yaml"].replace("  data: {}\n", f"  data:\n    name: oldname-{lab.tag[4:]}_data\n"))
     assert ask(cli_json, new)[2] == []

@@ -9,7 +9,7 @@ import os
 from typing import Optional
 
 from voldoctor.facts.base import Fact
-from voldoctor.facts.common import Subject, can_write, covers, resolve_user
+from voldoctor.facts.common import Subject, can_write, covers, holds_data, resolve_user
 from voldoctor.state import DaemonState
 
 SUBJECT = "project"
@@ -29,6 +29,9 @@ DECLARED = [
     Fact("project.owned_name", "str", "the name Compose would give the volume were it not external (its name:, else "
          "the project's prefix and the key)"),
     Fact("project.volume_exists", "bool", "that volume exists on the daemon"),
+    Fact("project.volume_fresh", "bool", "that volume does not exist yet, or exists and holds nothing (up made it "
+         "new under this name)", "df"),
+    Fact("project.volume_said", "str", "which of the two, in words", "df", words=True),
     Fact("project.target", "str", "the path inside the container"),
     Fact("project.host_path", "str", "a bind mount's host folder, made absolute against the project folder"),
     Fact("project.host_exists", "bool", "that host folder exists (when this machine is the daemon's)"),
@@ -126,7 +129,11 @@ def subjects(project, state: Optional[DaemonState], base: dict) -> list[Subject]
             f["project.owned_name"] = project.volume_name(dataclasses.replace(decl, external=False), pname)
         if live and real:
             f["project.volume_exists"] = state.volume(real) is not None
-            if not f["project.volume_exists"] and not decl.external and not decl.name:
+            empty = f["project.volume_exists"] and holds_data(state, real) is False
+            f["project.volume_fresh"] = not f["project.volume_exists"] or empty
+            f["project.volume_said"] = "is there but empty (up made it new under this name)" if empty else \
+                "does not exist yet (up creates it empty)"
+            if f["project.volume_fresh"] and not decl.external and not decl.name:
                 old = _old_volume(state, decl.key, real, pname)
                 if old:
                     f["project.old_volume"], f["project.old_project"] = old[0], old[1]

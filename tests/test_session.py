@@ -398,3 +398,20 @@ def test_a_number_with_no_question_open_says_so():
     assert "no numbered question open" in s.handle("1").text
     assert "Did you mean" in s.handle("volume problem").text  # a numbered question is open: the number answers it
     assert "no numbered question open" not in s.handle("1").text
+
+
+def test_changes_between_looks_tell_a_rename_and_never_invent_a_new_volume():
+    from voldoctor import chat
+    from voldoctor.conversation import Focus
+
+    before = snapshot("name-conflict-command")
+    web = before.container("vdt-web")
+    renamed = before.model_copy(update={"containers": (web.model_copy(update={"name": "vdt-web-old"}),)})
+    said = chat.state_changes(before, renamed, Focus())
+    assert said == ["container vdt-web is now called vdt-web-old (the same container)."], said
+    full = snapshot("near-miss-after")  # my-data holds a file
+    later = full.model_copy(update={"volumes": tuple(v.model_copy(update={"created_at": "2030-01-01T00:00:00Z"})
+                                                     for v in full.volumes)})
+    assert not any("made again" in x for x in chat.state_changes(full, later, Focus()))  # a new time alone: no
+    emptied = later.model_copy(update={"volume_sizes": {n: 0 for n in full.volume_sizes}})
+    assert "volume my-data was removed and made again" in " ".join(chat.state_changes(full, emptied, Focus()))

@@ -8,6 +8,7 @@ from typing import Optional
 from voldoctor import commandline, effects
 from voldoctor.conversation import Focus, Reply
 from voldoctor.engine import Answer, Diagnosis
+from voldoctor.facts.common import holds_data
 from voldoctor.render import mark, pattern_note, plural, safe, short_volume
 from voldoctor.state import Container, DaemonState
 
@@ -86,14 +87,18 @@ def state_changes(before: Optional[DaemonState], after: Optional[DaemonState], f
     out += [f"{n} now exists." for n in sorted(set(avol) - set(bvol))]
     out += [f"{short_volume(n)} is gone" + (" (an anonymous volume)." if short_volume(n) != n else ".")
             for n in sorted(set(bvol) - set(avol))]
-    for n in sorted(set(avol) & set(bvol)):
-        if avol[n].created_at and bvol[n].created_at and avol[n].created_at != bvol[n].created_at:
+    for n in sorted(set(avol) & set(bvol)):  # made again: another creation time, and what it held is gone
+        if avol[n].created_at and bvol[n].created_at and avol[n].created_at != bvol[n].created_at \
+                and holds_data(before, n) and holds_data(after, n) is False:
             out.append(f"volume {n} was removed and made again: it is a new volume, whatever the old one held is not in it.")
     bc = {c.name: c for c in before.containers}
     ac = {c.name: c for c in after.containers}
-    for n in sorted(set(ac) - set(bc)):
+    renamed = {c.name: bc_ for c in after.containers for bc_ in before.containers if c.id == bc_.id and c.name != bc_.name}
+    for n in sorted(renamed):
+        out.append(f"container {renamed[n].name} is now called {n} (the same container).")
+    for n in sorted(set(ac) - set(bc) - set(renamed)):
         out.append(f"container {n} is new; it mounts {mounts_text(ac[n])}.")
-    for n in sorted(set(bc) - set(ac)):
+    for n in sorted(set(bc) - set(ac) - {o.name for o in renamed.values()}):
         out.append(f"container {n} was removed" + (" (it was started with --rm: stopping it removed it)"
                                                     if _auto_remove(bc[n]) else "") + ".")
     for n in sorted(set(ac) & set(bc)):

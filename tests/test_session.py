@@ -415,3 +415,11 @@ def test_changes_between_looks_tell_a_rename_and_never_invent_a_new_volume():
     assert not any("made again" in x for x in chat.state_changes(full, later, Focus()))  # a new time alone: no
     emptied = later.model_copy(update={"volume_sizes": {n: 0 for n in full.volume_sizes}})
     assert "volume my-data was removed and made again" in " ".join(chat.state_changes(full, emptied, Focus()))
+
+
+def test_a_container_named_in_a_short_reply_becomes_the_focus():
+    s, _ = talk(snapshot("near-miss-after"))
+    s.handle("my data is gone")
+    r = s.handle("its vdt-web2")
+    assert "OK, container vdt-web2" in r.text
+    assert "OK, container" not in s.handle("its broken").text  # no container of that name: words, not a name

@@ -145,7 +145,7 @@ class Session:
             return COMMANDS["help"].run(self, "")
         if (said := turns.small_talk(text)) is not None and self.pending is None:
             return Reply().add(said)
-        named = turns.named_container(text)
+        named = turns.named_container(text, lambda: self.names("container"))
         if named is not None:  # "my container is called web": the focus, not a symptom
             return self._named(named)
         if self.pending is not None:

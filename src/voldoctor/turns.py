@@ -6,7 +6,7 @@ container is called web"). Pure functions over text."""
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Callable, Optional
 
 _ORDINALS = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
@@ -54,11 +54,19 @@ _CALLED = re.compile(
 )
 
 
-def named_container(text: str) -> Optional[str]:
+_LOOSE = re.compile(r"^\s*(?:it'?s|its|it\s+is|the\s+container\s+is|container|in)\s+" + _NAME + r"\s*[.!]*\s*$", re.I)
+
+
+def named_container(text: str, known: Optional[Callable[[], list]] = None) -> Optional[str]:
     """The name in "my container is called web", "the container is named web",
-    "it's called web"; None for anything else."""
+    "it's called web"; in "its web" or "container web" only when a container has that
+    name (known() lists them); None for anything else."""
     m = _CALLED.match(text)
-    return m.group(1).rstrip(".") or None if m else None
+    if m:
+        return m.group(1).rstrip(".") or None
+    m = _LOOSE.match(text)
+    name = m.group(1).rstrip(".") if m else ""
+    return name if name and known is not None and name in known() else None
 
 
 _HELLO = re.compile(r"^(?:hi|hello|hey|hallo|good (?:morning|afternoon|evening))(?: there)?[\s!.,]*$", re.I)

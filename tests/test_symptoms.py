@@ -333,3 +333,10 @@ def test_a_folder_in_a_path_is_not_a_container_of_that_name():
     n = Names(containers=("app", "shop"))
     assert extract("sh: can't create /app/data/f: Permission denied", n).containers == ()
     assert extract("my container app cannot write /app/data", n).containers == ("app",)
+
+
+def test_a_volume_named_after_not_found():
+    n = Names(volumes=("my-data",))
+    assert extract("volume not found mydata", n).volumes == ("mydata",)
+    assert extract("volume not found: my_data", n).volumes == ("my_data",)
+    assert extract("volume not found after docker rm", n).volumes == ()

@@ -312,6 +312,10 @@ _MISSING_AFTER = re.compile(r"['\"`]?\s+(?:is\s+|was\s+)?(?:not\s+found|missing|
                             r"|isn'?t\s+found|can'?t\s+be\s+found|could\s+not\s+be\s+found)", re.I)
 
 
+_MISSING_BEFORE = re.compile(r"\bvolume\b[^.\n]{0,20}?\b(?:not\s+found|missing|does\s*n[o']?t\s+exist)[:\s]+['\"`]?"
+                             r"([A-Za-z0-9][\w.\-]*)", re.I)
+
+
 def _near_volume(word: str, volumes: tuple[str, ...]) -> bool:
     """'mydata' for the volume my-data: a name written a letter or two off, not a plain word."""
     from rapidfuzz.distance import OSA
@@ -345,6 +349,10 @@ def extract(text: str, names: Names) -> Entities:
         w = m.group(1)
         if w.lower() not in _STOP and (any(ch in w for ch in "-_.0123456789") or w in names.volumes
                                        or _near_volume(w, names.volumes) or _MISSING_AFTER.match(text, m.end())):
+            vols.append(w)
+    for m in _MISSING_BEFORE.finditer(text):  # "volume not found: mydata", "not found my_data"
+        w = m.group(1)
+        if w.lower() not in _STOP and (any(ch in w for ch in "-_.0123456789") or _near_volume(w, names.volumes)):
             vols.append(w)
     tokens = set(TOKEN_RE.findall(text))
     vols += [t for t in tokens if t in names.volumes]

@@ -423,3 +423,22 @@ def test_a_container_named_in_a_short_reply_becomes_the_focus():
     r = s.handle("its vdt-web2")
     assert "OK, container vdt-web2" in r.text
     assert "OK, container" not in s.handle("its broken").text  # no container of that name: words, not a name
+
+
+def test_a_folder_told_after_an_answer_belongs_to_the_last_question():
+    from voldoctor import turns
+
+    assert turns.told_path("it was in /app/data") == "/app/data" and turns.told_path("in /srv/db.") == "/srv/db"
+    assert turns.told_path("my data is gone from /app/data") is None  # a question of its own
+    s, _ = talk(snapshot("path-mismatch"))
+    first = s.handle("my data is gone after docker rm")
+    r = s.handle("it was in /app/data")
+    assert "[mount-path-mismatch]" in r.text or "mounted at a different path" in r.text, (first.text, r.text)
+
+
+def test_a_folder_told_after_a_full_answer_asks_again_there():
+    s, _ = talk(snapshot("near-miss-after"))
+    s.handle("my data is gone")
+    assert s.pending is None and s.last is not None
+    r = s.handle("it was in /app/data")
+    assert s.last_question[0] == "my data is gone /app/data" and "I could not" not in r.text

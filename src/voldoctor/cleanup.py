@@ -67,6 +67,9 @@ def find(text: str) -> Optional[str]:
     return text[m.start(1):].split("\n", 1)[0].strip()
 
 
+_NAMEISH = re.compile(rf"(?:[A-Za-z0-9][A-Za-z0-9_.-]*|{re.escape(SUB)}\d+)$")  # a name, an id, or a $(...) list
+
+
 def _short(a: str, letter: str) -> bool:
     return a.startswith("-") and not a.startswith("--") and letter in a[1:]
 
@@ -104,6 +107,7 @@ def _parse(line: str) -> Optional[DeleteCommand]:
     rest = toks[1:]
     if rest and rest[0].lower() not in ("compose", "run"):
         kept = commandline.until_prose(rest)  # "after docker rm my data was gone" names no container 'my'
+        kept = kept[:next((i for i, t in enumerate(kept) if t.startswith("(")), len(kept))]  # "(data in /x)": an aside
         line, rest = (shlex.join([toks[0], *kept]) if kept != rest else line), kept
     if not rest:
         return None
@@ -118,7 +122,7 @@ def _parse(line: str) -> Optional[DeleteCommand]:
     sub = rest[1].lower() if len(rest) > 1 else ""
     if verb == "rm" or (verb == "container" and sub in ("rm", "remove")):
         args = rest[1:] if verb == "rm" else rest[2:]
-        return DeleteCommand(raw=line, kind="rm", names=tuple(a for a in args if not a.startswith("-")),
+        return DeleteCommand(raw=line, kind="rm", names=tuple(a for a in args if not a.startswith("-") and _NAMEISH.match(a)),
                              force=any(a == "--force" or _short(a, "f") for a in args),
                              volumes_flag=any(a == "--volumes" or _short(a, "v") for a in args))
     args = rest[2:]

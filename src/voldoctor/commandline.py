@@ -179,6 +179,7 @@ def parse(text: str) -> ParsedCommand:
 
 
 def _container_rm(line: str, args: list[str]) -> ParsedCommand:
+    args = args[:next((i for i, a in enumerate(args) if a.startswith("(")), len(args))]  # "(data in /x)": an aside
     names = tuple(a for a in args if not a.startswith("-"))
     force = any(a in ("-f", "--force") or (a.startswith("-") and not a.startswith("--") and "f" in a) for a in args)
     vols = any(a in ("-v", "--volumes") or (a.startswith("-") and not a.startswith("--") and "v" in a) for a in args)

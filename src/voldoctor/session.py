@@ -148,6 +148,8 @@ class Session:
         named = turns.named_container(text, lambda: self.names("container"))
         if named is not None:  # "my container is called web": the focus, not a symptom
             return self._named(named)
+        if (path := turns.told_path(text)) and self.last_question and self.pending is None:  # "it was in /app/data"
+            return self._ask(f"{self.last_question[0]} {path}", prior=self.last_question[1], restate=False)
         if self.pending is not None:
             r = self._answer_pending(text)
             if r is not None:
@@ -299,8 +301,7 @@ class Session:
         if a.command is not None and not a.command.ok:
             err = a.command.error or "unknown reason"
             return Reply().add(safe(err if err.startswith("I could not") else f"I could not read that command: {err}") + ".")
-        for v in a.entities.volumes[:1]:
-            self._use("volume", v)
+        self._use("volume", a.entities.volumes[0]) if a.entities.volumes else None
         if a.command is not None and a.command.kind in ("run", "create"):
             self.focus.container = None  # the container before it is no longer the topic
         self.shown = min(1, len(a.diagnoses))

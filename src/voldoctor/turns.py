@@ -69,6 +69,17 @@ def named_container(text: str, known: Optional[Callable[[], list]] = None) -> Op
     return name if name and known is not None and name in known() else None
 
 
+_IN_PATH = re.compile(r"^\s*(?:(?:it|they|the\s+data|the\s+files?|my\s+\w+)\s+(?:was|were|is|are|lives?)\s+)?(?:in|at|under)"
+                      r"\s+['\"`]?(/[^\s'\"`]+)['\"`]?\s*[.!]*\s*$", re.I)
+
+
+def told_path(text: str) -> Optional[str]:
+    """The folder in "it was in /app/data", "the data is in /srv/db", "in /app/data": said after an answer,
+    it belongs to the last question."""
+    m = _IN_PATH.match(text)
+    return m.group(1).rstrip(".,") if m else None
+
+
 _HELLO = re.compile(r"^(?:hi|hello|hey|hallo|good (?:morning|afternoon|evening))(?: there)?[\s!.,]*$", re.I)
 _THANKS = re.compile(r"^(?:thanks?(?: you)?|thx|ty|cheers|great|perfect|ok(?:ay)?|cool|nice)(?: a lot| so much)?[\s!.,]*$",
                      re.I)

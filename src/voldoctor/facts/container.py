@@ -87,7 +87,7 @@ DECLARED = [
          "a program rather than an entrypoint script, received as arguments instead of running it"),
     Fact("container.rerun_shell", "argv", "the docker run that starts it again with that shell as its entrypoint"),
     Fact("container.stop_rm", "argv", "the commands that stop and remove this container before it is made again "
-         "(docker stop alone when it was started with --rm: stopping removes it)"),
+         "(docker rm -f when it was started with --rm: stopping removes it too, but in the background)"),
     Fact("container.read_only_root", "bool", "started with --read-only: only its read-write mounts and tmpfs "
          "folders can be written"),
     Fact("container.writable", "str", "where a container started with --read-only can write: its read-write "
@@ -240,7 +240,10 @@ def produce(c: Container, q: Query, in_question: bool, state: Optional[DaemonSta
     # with --rm, stopping deletes its unnamed volumes too: what they hold is kept with the layer's files
     gone = [m.destination for m in c.mounts if d is not None and d.auto_remove and m.anonymous
             and (state is None or holds_data(state, m.name) is not False)]
-    stop_rm = ["docker", "stop", c.name] + ([] if d is not None and d.auto_remove else [AND, "docker", "rm", c.name])
+    # with --rm the daemon removes it after a stop, in the background: a run under its name right after a stop can
+    # still find it there, so such a container is removed at once (it would be gone anyway; copies come first)
+    stop_rm = ["docker", "rm", "-f", c.name] if d is not None and d.auto_remove else \
+        ["docker", "stop", c.name, AND, "docker", "rm", c.name]
     return {
         "container.stop_rm": stop_rm,
         "container.read_only_root": read_only if d else None,

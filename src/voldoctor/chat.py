@@ -3,6 +3,7 @@ command line's text and JSON forms are in voldoctor.render."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Optional
 
 from voldoctor import commandline, effects
@@ -176,3 +177,11 @@ def vanished(before: Optional[DaemonState], after: Optional[DaemonState], name: 
         out += (" Next time, give the data a named volume so it outlives the container: "
                 f"docker run -v {name}-data:{lost[0].destination} ... {old.image}")
     return out
+
+
+def pasted_first(rules, a: Answer) -> Answer:
+    """What is found in a pasted command leads; what is found elsewhere on the daemon follows."""
+    if a.command is None or not a.command.ok:
+        return a
+    theirs = [d for d in a.diagnoses if getattr(rules.rules.get(d.rule), "scope", "") not in ("command", "spec")]
+    return dataclasses.replace(a, diagnoses=tuple(d for d in a.diagnoses if d not in theirs) + tuple(theirs))

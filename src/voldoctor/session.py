@@ -9,7 +9,6 @@ drive it the same way.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Callable, Optional
 
 from rapidfuzz import fuzz, process, utils
@@ -246,7 +245,7 @@ class Session:
         if sym.needs == "path" and not m.entities.paths and self.focus.path:  # the path we are talking about
             text = f"{text} (data in {self.focus.path})"
             q = engine.Question(text, q.command, m, q.cleanup)
-        a = self._pasted_first(engine.answer(q, self.rules, src, volume=vol, container=cont, project=self.project))
+        a = chat.pasted_first(self.rules, engine.answer(q, self.rules, src, volume=vol, container=cont, project=self.project))
         note = self._remember_state(a.state)
         if a.needs == "path":
             self.pending = Pending("path", text, self.paths(), m.candidates, m)
@@ -293,7 +292,7 @@ class Session:
     def _present_command(self, q: "engine.Question", src) -> Reply:
         """A pasted docker command with no symptom words: check it before it runs."""
         text, m = q.text, q.match
-        a = self._pasted_first(engine.answer(q, self.rules, src, project=self.project))
+        a = chat.pasted_first(self.rules, engine.answer(q, self.rules, src, project=self.project))
         note = self._remember_state(a.state)
         self.pending = None
         self.last, self.last_question, self.shown = a, (text, m), 0
@@ -301,18 +300,12 @@ class Session:
         if a.command is not None and not a.command.ok:
             err = a.command.error or "unknown reason"
             return Reply().add(safe(err if err.startswith("I could not") else f"I could not read that command: {err}") + ".")
-        self._use("volume", a.entities.volumes[0]) if a.entities.volumes else None
+        for v in a.entities.volumes[:1]:
+            self._use("volume", v)
         if a.command is not None and a.command.kind in ("run", "create"):
             self.focus.container = None  # the container before it is no longer the topic
         self.shown = min(1, len(a.diagnoses))
         return chat.present(a, self.unicode, note)
-
-    def _pasted_first(self, a: Answer) -> Answer:
-        """What is found in a pasted command leads; what is found elsewhere on the daemon follows."""
-        if a.command is None or not a.command.ok:
-            return a
-        theirs = [d for d in a.diagnoses if getattr(self.rules.rules.get(d.rule), "scope", "") not in ("command", "spec")]
-        return dataclasses.replace(a, diagnoses=tuple(d for d in a.diagnoses if d not in theirs) + tuple(theirs))
 
     def _answer_pending(self, text: str) -> Optional[Reply]:
         p = self.pending

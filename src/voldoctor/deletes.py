@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from voldoctor import compose
-from voldoctor.facts.common import _size
+from voldoctor.facts.common import _size, api_at_least
 from voldoctor.cleanup import DeleteCommand, already_ran, find, parse  # noqa: F401 - read there, forecast here
 from voldoctor.shellsubs import RUNNING, expand
 from voldoctor.state import Container, DaemonState, Volume
@@ -96,14 +96,6 @@ class Forecast:
                 "command": self.command.kind, "when": self.when, "refused": self.refused,
                 "kept": list(self.kept), "notes": list(self.notes), "unknown": self.unknown,
                 "images": list(self.images)}
-
-
-def api_at_least(state: DaemonState, want: tuple[int, int]) -> bool:
-    try:
-        major, minor = (int(x) for x in state.info.api_version.split(".")[:2])
-    except ValueError:
-        return True  # unknown: assume a current engine
-    return (major, minor) >= want
 
 
 def is_anonymous(state: DaemonState, v: Volume) -> bool:

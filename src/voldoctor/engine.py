@@ -81,8 +81,10 @@ def diagnose_subject(rule: Rule, subject: probes.Subject) -> Optional[Diagnosis]
     if not rule.fires(f):
         return None
     evidence = {k: shellquote.shown(f[k]) for k in rule.facts_used if f.get(k) is not None}
-    fix, message = tuple(fill_command(x, f) for x in rule.fix_for(f)), fill(rule.message, f)
-    if f.get("container.compose") and any(f"docker run -d --name {f['container.name']} " in x for x in fix):
+    lines = rule.fix_for(f)
+    fix, message = tuple(fill_command(x, f) for x in lines), fill(rule.message, f)
+    if f.get("container.compose") and any(isinstance(v := f.get(n), list) and v[:2] == ["docker", "run"]
+                                          for x in lines for n in TEMPLATE_RE.findall(x)):  # run again with docker run
         message += (f" {f['container.name']} is the {f['container.compose']}: make the change below in its compose "
                     "file and run 'docker compose up -d' there instead of the docker run line, which would take the "
                     "name Compose needs.")
@@ -101,8 +103,7 @@ def evaluate(rules: list[Rule], subs: dict[str, list[probes.Subject]]) -> list[D
             d = diagnose_subject(rule, s)
             if d is not None:
                 out.append(d)
-    first = {r.id for r in rules if r.blocks}  # what stops docker comes first: the other fixes run after it
-    rank = {r.id: r.order for r in rules}
+    first, rank = {r.id for r in rules if r.blocks}, {r.id: r.order for r in rules}  # what stops docker comes first
     out.sort(key=lambda d: (SEVERITY_ORDER[d.severity], d.rule not in first, rank[d.rule]))  # stable: else rule order
     return out
 

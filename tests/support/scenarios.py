@@ -103,6 +103,18 @@ def both(*goals: Callable) -> Callable:
     return goal
 
 
+def _once(lab, volume: str, at: str, *command: str) -> None:
+    """A throwaway container runs the command once with the volume at `at`, and is removed."""
+    lab.run("vdt-first", command=command, binds=[f"{volume}:{at}"])
+    lab.api.remove_container(lab.containers.pop())
+
+
+def _filled(lab, volume: str, **kw) -> None:
+    """A new volume holding notes.txt, written by a container that is gone."""
+    lab.volume(volume, **kw)
+    _once(lab, volume, "/app/data", "sh", "-c", "echo hi > /app/data/notes.txt")
+
+
 def _writing(lab, name: str, files: tuple[str, ...], **kw) -> None:
     """A running container that has written these files outside its mounts."""
     script = " && ".join(f"mkdir -p {posixpath.dirname(f)} && echo hi > {f}" for f in files) + " && sleep 600"
@@ -159,9 +171,7 @@ def _readonly_stopped(lab):
 
 
 def _near_after(lab):
-    lab.volume("my-data")
-    lab.run("vdt-first", command=("sh", "-c", "echo hi > /app/data/notes.txt"), binds=["my-data:/app/data"])
-    lab.api.remove_container(lab.containers.pop())
+    _filled(lab, "my-data")
     lab.volume("my_data")
     lab.container("vdt-web2", binds=["my_data:/app/data"])
 
@@ -199,8 +209,7 @@ def _anon_recreated_rm(lab):
 def _uid_shared(lab):
     # api (uid 2000) owns and writes the volume; thumbs (uid 1000) shares it and cannot write
     lab.volume("vdt-uploads")
-    lab.run("vdt-first", command=("chown", "2000", "/u"), binds=["vdt-uploads:/u"])
-    lab.api.remove_container(lab.containers.pop())
+    _once(lab, "vdt-uploads", "/u", "chown", "2000", "/u")
     lab.container("vdt-api", user="2000", binds=["vdt-uploads:/u"])
     lab.container("vdt-thumbs", user="1000", binds=["vdt-uploads:/u"])
 
@@ -266,9 +275,7 @@ def _readonly_written(lab):
 
 
 def _near_after_written(lab):
-    lab.volume("vdt-site-data")
-    lab.run("vdt-first", command=("sh", "-c", "echo hi > /app/data/notes.txt"), binds=["vdt-site-data:/app/data"])
-    lab.api.remove_container(lab.containers.pop())
+    _filled(lab, "vdt-site-data")
     lab.volume("vdt-site_data")
     _writing(lab, "vdt-web5", ("/app/uploads/pic.txt",), binds=["vdt-site_data:/app/data"])
 
@@ -290,24 +297,19 @@ def _file_made_folder(lab):
 def _path_beside_used(lab):
     # the app keeps its settings in a volume at /etc/api and writes uploads to /srv/files, which no mount covers
     lab.volume("vdt-apicfg")
-    lab.run("vdt-first", command=("sh", "-c", "echo port=1 > /etc/api/api.conf"), binds=["vdt-apicfg:/etc/api"])
-    lab.api.remove_container(lab.containers.pop())
+    _once(lab, "vdt-apicfg", "/etc/api", "sh", "-c", "echo port=1 > /etc/api/api.conf")
     _writing(lab, "vdt-api", ("/srv/files/x.txt",), binds=["vdt-apicfg:/etc/api"])
 
 
 def _again_without(lab):
     # the learner's notes are in vdt-notes-keep; the container was made again without -v
-    lab.volume("vdt-notes-keep")
-    lab.run("vdt-first", command=("sh", "-c", "echo hi > /app/data/notes.txt"), binds=["vdt-notes-keep:/app/data"])
-    lab.api.remove_container(lab.containers.pop())
+    _filled(lab, "vdt-notes-keep")
     lab.container("vdt-again")
 
 
 def _compose_twin(lab):
     # Compose made vdt-shop_dbdata (with the data); a plain docker run -v dbdata made an empty twin
-    lab.volume("vdt-shop_dbdata", labels={"com.docker.compose.project": "vdt-shop", "com.docker.compose.volume": "dbdata"})
-    lab.run("vdt-first", command=("sh", "-c", "echo hi > /d/notes.txt"), binds=["vdt-shop_dbdata:/d"])
-    lab.api.remove_container(lab.containers.pop())
+    _filled(lab, "vdt-shop_dbdata", labels={"com.docker.compose.project": "vdt-shop", "com.docker.compose.volume": "dbdata"})
     lab.volume("dbdata")
     lab.container("vdt-shopdb", binds=["dbdata:/var/lib/shop"])
 
@@ -329,8 +331,7 @@ def _path_slip(lab):
 def _path_slip_shared(lab):
     # imgsvc (uid 1001) owns and writes the volume at /srv/media; thumbs (uid 1000) got it at /srv/medai
     lab.volume("vdt-media")
-    lab.run("vdt-first", command=("chown", "1001", "/m"), binds=["vdt-media:/m"])
-    lab.api.remove_container(lab.containers.pop())
+    _once(lab, "vdt-media", "/m", "chown", "1001", "/m")
     lab.container("vdt-imgsvc", user="1001", binds=["vdt-media:/srv/media"])
     cid = lab.container("vdt-thumbs", user="1000", binds=["vdt-media:/srv/medai"],
                         command=("sh", "-c", "mkdir -p /srv/media && echo hi > /srv/media/t.txt && sleep 600"))

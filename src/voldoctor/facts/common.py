@@ -164,6 +164,15 @@ def run_argv(c, mounts: Optional[list] = None) -> Optional[list[str]]:
     return argv + [c.image, *d.entrypoint[1:], *d.cmd]
 
 
+def api_at_least(state: DaemonState, want: tuple[int, int], unknown: bool = True) -> bool:
+    """The engine speaks this API version or a later one; `unknown` when it did not say."""
+    try:
+        major, minor = (int(x) for x in state.info.api_version.split(".")[:2])
+    except ValueError:
+        return unknown
+    return (major, minor) >= want
+
+
 def _size(n: Optional[int], zero: str = "empty") -> str:
     """A size in words: `zero` for 0 bytes, "size unknown" when the daemon did not say."""
     if n is None or n < 0:

@@ -9,7 +9,7 @@ from typing import Optional
 
 from voldoctor.commandline import MountSpec
 from voldoctor.facts.base import Fact
-from voldoctor.facts.common import covers, near_misses
+from voldoctor.facts.common import api_at_least, covers, near_misses
 from voldoctor.state import DaemonState
 
 SUBJECT = "spec"
@@ -55,13 +55,7 @@ def writes_expected(target: str, image_volumes: tuple[str, ...]) -> bool:
 
 def with_name(argv: tuple[str, ...], spec: MountSpec, name: str) -> Optional[tuple[str, ...]]:
     """The command again with the anonymous mount `spec` given the volume `name` (one word changed)."""
-    new = f"source={name},{spec.raw}" if spec.flag == "--mount" else f"{name}:{spec.raw}"
-    out = list(argv)
-    for i, tok in enumerate(out):
-        if tok.endswith(spec.raw) and (tok == spec.raw or tok[:-len(spec.raw)] in ("-v", "-v=", "--volume=", "--mount=")):
-            out[i] = tok[:-len(spec.raw)] + new
-            return tuple(out)
-    return None
+    return _rewritten(argv, spec, f"source={name},{spec.raw}" if spec.flag == "--mount" else f"{name}:{spec.raw}")
 
 
 def with_source(argv: tuple[str, ...], spec: MountSpec, source: str) -> Optional[tuple[str, ...]]:
@@ -78,6 +72,11 @@ def with_source(argv: tuple[str, ...], spec: MountSpec, source: str) -> Optional
             return None
     else:
         return None
+    return _rewritten(argv, spec, new)
+
+
+def _rewritten(argv: tuple[str, ...], spec: MountSpec, new: str) -> Optional[tuple[str, ...]]:
+    """The command with the word that writes the mount `spec` written `new` instead (None when not found)."""
     out = list(argv)
     for i, tok in enumerate(out):
         if tok.endswith(spec.raw) and (tok == spec.raw or tok[:-len(spec.raw)] in ("-v", "-v=", "--volume=", "--mount=")):
@@ -86,19 +85,12 @@ def with_source(argv: tuple[str, ...], spec: MountSpec, source: str) -> Optional
     return None
 
 
-def _api(state: DaemonState) -> tuple[int, ...]:
-    try:
-        return tuple(int(x) for x in state.info.api_version.split(".")[:2])
-    except ValueError:
-        return (0, 0)  # unknown: say what an older client would do
-
-
 def produce(state: DaemonState, spec: MountSpec, image_volume: bool = False,
                image_volumes: tuple[str, ...] = (), argv: tuple[str, ...] = (), image: str = "") -> dict:
     problem = spec.problem
     if problem and problem.startswith("a Windows path") and state.info.desktop:
         problem = None  # Docker Desktop's CLI turns Windows paths into ones its VM understands
-    if problem and problem.startswith("a relative host path") and spec.source.startswith(".") and _api(state) >= (1, 42):
+    if problem and problem.startswith("a relative host path") and spec.source.startswith(".") and api_at_least(state, (1, 42), unknown=False):
         problem = None  # the CLI of Engine 23 and later reads ./x from the current folder (an older one: a volume name)
     vol_exists = near = None
     if spec.type == "volume" and spec.source:
